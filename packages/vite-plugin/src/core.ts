@@ -1,0 +1,13 @@
+/** The shared core, for the Astro integration and tools built on the same pipeline and cache. */
+export { ImagePipeline, type ImageRequest, type ResolvedImage, type BuildSummary } from './pipeline.js';
+export { resolveOptions, OptionsError, FORMATS, type GeneratedImagesOptions, type ResolvedOptions, type Format } from './options.js';
+export { CacheStore, CacheError, type CacheEntry, type VariantEntry, type Manifest, type Transform } from './cache.js';
+export { cacheKey, normalizePrompt, type ImageSpec } from './key.js';
+export { RATIOS, RATIO_SIZES, isRatio, expectedSize, type Ratio, type ImageSize } from './ratios.js';
+export { scanProject } from './scan.js';
+export { findUsages, MAX_PROMPT_LENGTH, type Usage } from './usage.js';
+export { pictureModel, renderPicture, type RenderProps, type PictureModel } from './render.js';
+export { renderPending } from './markup.js';
+export { GeneratedImagesError } from './errors.js';
+export type { Reporter } from './progress.js';
+export type { SourceLocation } from './location.js';

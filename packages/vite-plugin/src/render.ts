@@ -1,0 +1,144 @@
+import type { Attribute, AttributeValue } from './extract.js';
+import { MIME, type ImagePlan } from './optimize.js';
+
+/** How markup is written: HTML (also Vue and Svelte templates, Markdown) or JSX (React, Preact, Solid, MDX). */
+export type Syntax = 'html' | 'jsx';
+
+/** An attribute to write: a value we know, or source text passed through exactly as the user wrote it. */
+export type MarkupAttribute = { name: string; value: string | number | boolean } | { raw: string };
+
+/** What one usage renders to, independent of syntax. */
+export interface PictureModel {
+  sources: Array<{ type: string; srcset: string; sizes: MarkupAttribute }>;
+  img: MarkupAttribute[];
+  picture: MarkupAttribute[];
+}
+
+/** The parts of a usage that shape the markup, whether they come from source (Vite) or from props (Astro). */
+export interface RenderProps {
+  alt: AttributeValue | string;
+  sizes?: Attribute | string;
+  loading?: Attribute | string;
+  decoding?: Attribute | string;
+  style?: Attribute | string;
+  width?: number;
+  height?: number;
+  /** Other attributes for the `<img>`. */
+  attributes?: Array<Attribute | { name: string; value: string | number | boolean }>;
+  /** Attributes for the `<picture>` (Astro's `pictureAttributes`). */
+  pictureAttributes?: Array<{ name: string; value: string | number | boolean }>;
+}
+
+const JSX_NAMES: Record<string, string> = { srcset: 'srcSet', class: 'className', fetchpriority: 'fetchPriority', crossorigin: 'crossOrigin', referrerpolicy: 'referrerPolicy' };
+
+function fromProp(prop: Attribute | string | undefined, name: string, fallback?: string): MarkupAttribute | undefined {
+  if (prop === undefined) return fallback === undefined ? undefined : { name, value: fallback };
+  if (typeof prop === 'string') return { name, value: prop };
+  if (prop.value.kind === 'string') return { name, value: prop.value.value };
+  if (prop.value.kind === 'number') return { name, value: String(prop.value.value) };
+  return { raw: prop.raw };
+}
+
+/** Builds the picture's model: one `<source>` per format with its srcset, and an `<img>` that reserves its box. */
+export function pictureModel(plan: ImagePlan, props: RenderProps, url: (name: string) => string, placeholderUrl?: string): PictureModel {
+  const largest = plan.fallback;
+  const width = props.width ?? (props.height ? Math.round((props.height * plan.width) / plan.height) : largest.width);
+  const height = props.height ?? Math.round((width * plan.height) / plan.width);
+  const sizes = fromProp(props.sizes, 'sizes', `(min-width: ${width}px) ${width}px, 100vw`)!;
+  const sources = plan.sources.map((source) => ({
+    type: MIME[source.format],
+    srcset: source.variants.map((v) => `${url(v.name)} ${v.width}w`).join(', '),
+    sizes,
+  }));
+
+  let background = '';
+  if (plan.placeholder && 'color' in plan.placeholder) background = `background-color:${plan.placeholder.color}`;
+  else if (placeholderUrl) background = `background-image:url("${placeholderUrl}");background-size:cover;background-repeat:no-repeat`;
+  const ownStyle = `max-width:100%;height:auto${background ? `;${background}` : ''}`;
+
+  const alt: MarkupAttribute =
+    typeof props.alt === 'string' ? { name: 'alt', value: props.alt }
+    : props.alt.kind === 'expression' ? { raw: props.alt.code }
+    : { name: 'alt', value: props.alt.kind === 'string' ? props.alt.value : '' };
+
+  const img: MarkupAttribute[] = [
+    { name: 'src', value: url(plan.fallback.name) },
+    { name: 'width', value: width },
+    { name: 'height', value: height },
+    alt,
+    fromProp(props.loading, 'loading', 'lazy')!,
+    fromProp(props.decoding, 'decoding', 'async')!,
+  ];
+  const style = props.style;
+  if (style === undefined) img.push({ name: 'style', value: ownStyle });
+  else if (typeof style === 'string') img.push({ name: 'style', value: `${ownStyle};${style}` });
+  else if (style.value.kind === 'string') img.push({ name: 'style', value: `${ownStyle};${style.value.value}` });
+  else img.push({ name: 'style', value: ownStyle }, { raw: `data-style-merge` }, { raw: style.raw });
+  for (const attr of props.attributes ?? []) img.push('raw' in attr ? { raw: attr.raw } : attr);
+  return { sources, img, picture: props.pictureAttributes ?? [] };
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function cssToObject(css: string): string {
+  const entries = css
+    .split(';')
+    .map((rule) => rule.trim())
+    .filter(Boolean)
+    .map((rule) => {
+      const colon = rule.indexOf(':');
+      const prop = rule.slice(0, colon).trim().replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      return `${JSON.stringify(prop)}: ${JSON.stringify(rule.slice(colon + 1).trim())}`;
+    });
+  return `{${entries.join(', ')}}`;
+}
+
+function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
+  let out = '';
+  let mergeNextStyle = false;
+  let ownStyle = '';
+  for (const attr of attrs) {
+    if ('raw' in attr) {
+      if (attr.raw === 'data-style-merge') {
+        mergeNextStyle = true;
+        continue;
+      }
+      if (mergeNextStyle && syntax === 'jsx') {
+        // The user's style is an expression: spread it over ours so theirs wins.
+        const expression = attr.raw.slice(attr.raw.indexOf('{') + 1, attr.raw.lastIndexOf('}'));
+        out = out.replace(` style={${cssToObject(ownStyle)}}`, '');
+        out += ` style={{...${cssToObject(ownStyle)}, ...(${expression})}}`;
+        mergeNextStyle = false;
+        continue;
+      }
+      if (mergeNextStyle) {
+        // An expression in an HTML-like syntax (Vue `:style`, Svelte `style={…}`): frameworks merge it with the static style themselves.
+        mergeNextStyle = false;
+      }
+      out += ` ${attr.raw}`;
+      continue;
+    }
+    const { name, value } = attr;
+    if (name === 'style') ownStyle = String(value);
+    if (syntax === 'jsx') {
+      const jsxName = JSX_NAMES[name] ?? name;
+      if (name === 'style') out += ` style={${cssToObject(String(value))}}`;
+      else if (typeof value === 'number') out += ` ${jsxName}={${value}}`;
+      else if (typeof value === 'boolean') out += value ? ` ${jsxName}` : '';
+      else out += ` ${jsxName}={${JSON.stringify(value)}}`;
+    } else if (typeof value === 'boolean') out += value ? ` ${name}` : '';
+    else out += ` ${name}="${escapeHtml(String(value))}"`;
+  }
+  return out;
+}
+
+/** Writes the model as markup in the given syntax; the result replaces the `<GeneratedImage>` element. */
+export function renderPicture(model: PictureModel, syntax: Syntax): string {
+  const close = syntax === 'jsx' ? ' />' : '>';
+  const sources = model.sources
+    .map((s) => `<source${writeAttributes([{ name: 'type', value: s.type }, { name: 'srcset', value: s.srcset }, s.sizes], syntax)}${close}`)
+    .join('');
+  return `<picture${writeAttributes(model.picture, syntax)}>${sources}<img${writeAttributes(model.img, syntax)}${close}</picture>`;
+}
