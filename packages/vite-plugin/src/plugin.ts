@@ -1,10 +1,10 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
 import { GeneratedImagesError } from './errors.js';
 import { mayContainUsage } from './extract.js';
 import { formatLocation, type UsageError } from './location.js';
-import { renderPending, renderUsage } from './markup.js';
+import { DevRenderer, variantMiddleware } from './dev.js';
+import { renderUsage } from './markup.js';
 import { resolveOptions, type GeneratedImagesOptions, type ResolvedOptions } from './options.js';
 import { ImagePipeline, type ResolvedImage } from './pipeline.js';
 import type { Reporter } from './progress.js';
@@ -12,7 +12,6 @@ import type { Syntax } from './render.js';
 import { scanProject } from './scan.js';
 import { findUsages, type Usage } from './usage.js';
 
-const DEV_PREFIX = '/@generated-images/';
 const JSX_FILE = /\.(jsx|tsx|mdx)$/;
 const HTML_LIKE_FILE = /\.(vue|svelte)$/;
 
@@ -55,7 +54,7 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
   let server: ViteDevServer | undefined;
   /** Variant files each environment's bundle references, emitted in generateBundle. */
   const referenced = new Map<string, Set<string>>();
-  let devNotice = false;
+  let dev: DevRenderer | undefined;
 
   const refer = (environment: string, image: ResolvedImage) => {
     let set = referenced.get(environment);
@@ -64,34 +63,6 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
   };
 
   const buildUrl = (name: string) => `${config.base}${config.build.assetsDir ? `${config.build.assetsDir}/` : ''}${name}`;
-  const devUrl = (name: string) => `${config.base}${DEV_PREFIX.slice(1)}${name}`;
-
-  /** Dev: render what is ready; start what is not and reload the page when it lands. */
-  async function renderDev(usage: Usage, syntax: Syntax, onReady: () => void): Promise<string> {
-    const key = pipeline.key(usage);
-    await pipeline.load();
-    const entry = pipeline.cache.get(key);
-    if (entry) {
-      const image = await pipeline.resolve(usage);
-      return renderUsage(usage, image, devUrl, syntax);
-    }
-    if (options.frozen || !options.apiKey) {
-      if (!devNotice) {
-        devNotice = true;
-        pipeline.reporter.warn(
-          options.frozen
-            ? 'frozen mode is on: images missing from the cache show as placeholders and are not generated'
-            : 'no API key (AGNIC_API_KEY or apiKey): images missing from the cache show as placeholders and are not generated',
-        );
-      }
-      return renderPending(usage, options.frozen ? 'Not generated (frozen)' : 'Not generated (no API key)', syntax);
-    }
-    pipeline.resolve(usage).then(onReady, (error: Error) => {
-      pipeline.reporter.warn(`${formatLocation(usage.loc)}: ${error.message}`);
-      server?.ws.send({ type: 'error', err: { message: error.message, stack: '', id: usage.loc.file, loc: { file: usage.loc.file, line: usage.loc.line, column: usage.loc.column } } });
-    });
-    return renderPending(usage, 'Generating…', syntax);
-  }
 
   async function replaceUsages(code: string, file: string, syntax: Syntax, environment: string, onReady: () => void): Promise<string | undefined> {
     const scan = findUsages(code, file);
@@ -100,7 +71,7 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
     if (scan.usages.length === 0) return undefined;
     const rendered = await Promise.all(
       scan.usages.map(async (usage) => {
-        if (server) return renderDev(usage, syntax, onReady);
+        if (dev) return dev.render(usage, syntax, onReady);
         const image = await pipeline.resolve(usage);
         refer(environment, image);
         return renderUsage(usage, image, buildUrl, syntax);
@@ -119,7 +90,13 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
     name: 'vite-plugin-generated-images',
     enforce: 'pre',
     /** For tools that read the project's config (the CLI, the Astro integration): the options as the user gave them. */
-    api: { options: userOptions },
+    api: {
+      options: userOptions,
+      /** The pipeline of this build, once the config is resolved (the Astro component renders through it). */
+      get pipeline(): ImagePipeline | undefined {
+        return pipeline;
+      },
+    },
 
     configResolved(resolved) {
       config = resolved;
@@ -129,22 +106,8 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
 
     configureServer(devServer) {
       server = devServer;
-      devServer.middlewares.use(async (req, res, next) => {
-        const url = req.url?.split('?', 1)[0] ?? '';
-        const prefix = `${config.base}${DEV_PREFIX.slice(1)}`;
-        if (!url.startsWith(prefix)) return next();
-        const name = decodeURIComponent(url.slice(prefix.length));
-        if (!/^[0-9a-f]{16}-\d+-[0-9a-f]{8}\.(avif|webp|jpg|png)$/.test(name)) return next();
-        try {
-          const data = await fs.readFile(pipeline.cache.variantPath(name));
-          const type = { avif: 'image/avif', webp: 'image/webp', jpg: 'image/jpeg', png: 'image/png' }[name.split('.').pop()!]!;
-          res.setHeader('Content-Type', type);
-          res.setHeader('Cache-Control', 'no-cache');
-          res.end(data);
-        } catch {
-          next();
-        }
-      });
+      dev = new DevRenderer(pipeline, devServer, config.base);
+      devServer.middlewares.use(variantMiddleware(pipeline, config.base));
     },
 
     async buildStart() {

@@ -33,7 +33,9 @@ export async function scanProject(options: ScanOptions): Promise<UsageScan & { f
       const index = next++;
       const file = files[index]!;
       const code = await fs.readFile(file, 'utf8').catch(() => '');
-      perFile[index] = mayContainUsage(code) ? findUsages(code, file, options) : { usages: [], errors: [], warnings: [] };
+      // Astro components render in Node at build time: a prompt from an expression is resolved during render.
+      const interpret = { allowDynamicPrompt: options.allowDynamicPrompt || file.endsWith('.astro') };
+      perFile[index] = mayContainUsage(code) ? findUsages(code, file, interpret) : { usages: [], errors: [], warnings: [] };
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
