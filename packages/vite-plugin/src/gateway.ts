@@ -179,7 +179,10 @@ export class Gateway {
     if (error instanceof APIError && error.status !== undefined) return `HTTP ${error.status}: ${redact(gatewayMessage(error), this.options.apiKey)}`;
     if (error instanceof APIConnectionError) {
       const timedOut = error.constructor.name.includes('Timeout') || /timed? ?out/i.test(error.message);
-      return timedOut ? `no answer within ${this.options.timeout} ms` : `connection failed (${redact(causeMessage(error), this.options.apiKey)})`;
+      // Name the gateway: a wrong baseURL shows up here, and it never carries credentials (options.ts refuses them).
+      return timedOut
+        ? `no answer from ${this.options.baseURL} within ${this.options.timeout} ms`
+        : `could not connect to ${this.options.baseURL} (${redact(causeMessage(error), this.options.apiKey)}): check baseURL (or AGNIC_BASE_URL) and the network`;
     }
     if (error instanceof SyntaxError) return `the reply is not valid JSON (${error.message.slice(0, 100)})`;
     return redact((error as Error).message, this.options.apiKey);
