@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
-import type { Connect, ViteDevServer } from 'vite';
-import { formatLocation } from './location.js';
+import type { Connect } from 'vite';
 import { renderPending, renderUsage } from './markup.js';
 import type { ImagePipeline } from './pipeline.js';
 import type { Syntax } from './render.js';
@@ -30,42 +29,96 @@ export function variantMiddleware(pipeline: ImagePipeline, base: string): Connec
   };
 }
 
+export interface DevHooks {
+  /** A generation failed; the usage shows a "failed" placeholder from now on until its file changes. */
+  onError(usage: Usage, error: Error): void;
+}
+
+function shorten(text: string, max: number): string {
+  const line = text.replace(/^\[generated-images\]\s*/, '').replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 /**
- * The dev server's rendering: what is cached renders at once; what is not
- * shows a placeholder while it generates in the background, then the page
- * reloads. Without a key, or frozen, misses stay placeholders with one warning.
+ * The dev server's rendering. What is cached renders at once; what is not
+ * renders as a placeholder of the final size while it generates in the
+ * background, and whoever showed it is told when it is ready (`onReady`), once
+ * per image and caller however often the page was requested meanwhile.
+ * Without a key, or frozen, misses stay placeholders with one warning.
  */
 export class DevRenderer {
   private warned = false;
+  /** Images being generated → the callers (by id) to tell when each is ready. */
+  private readonly waiting = new Map<string, Map<string, () => void>>();
+  /** Images whose generation failed, with the files that use them: not retried until one of those changes. */
+  private readonly failures = new Map<string, { error: Error; files: Set<string> }>();
 
   constructor(
     private readonly pipeline: ImagePipeline,
-    private readonly server: ViteDevServer,
-    private readonly base: string,
+    private readonly url: (name: string) => string,
+    private readonly hooks: DevHooks,
   ) {}
 
-  url = (name: string) => `${this.base}${DEV_PREFIX}${name}`;
-
-  async render(usage: Usage, syntax: Syntax, onReady: () => void): Promise<string> {
+  async render(usage: Usage, syntax: Syntax, onReady: () => void, caller: string = usage.loc.file): Promise<string> {
     const { pipeline } = this;
     const options = pipeline.options;
+    const settings = { widths: options.widths, imageSize: options.imageSize };
     await pipeline.load();
-    if (pipeline.cache.get(pipeline.key(usage))) return renderUsage(usage, await pipeline.resolve(usage), this.url, syntax);
+    const key = pipeline.key(usage);
+    if (pipeline.cache.get(key)) return renderUsage(usage, await pipeline.resolve(usage), this.url, syntax);
+
+    const failure = this.failures.get(key);
+    if (failure) {
+      failure.files.add(usage.loc.file);
+      return renderPending(usage, `Failed: ${shorten(failure.error.message, 90)}`, syntax, settings);
+    }
     if (options.frozen || !options.apiKey) {
       if (!this.warned) {
         this.warned = true;
         pipeline.reporter.warn(
           options.frozen
-            ? 'frozen mode is on: images missing from the cache show as placeholders and are not generated'
-            : 'no API key (set AGNIC_API_KEY or the apiKey option): images missing from the cache show as placeholders and are not generated',
+            ? `frozen mode is on${process.env.CI ? ' (CI is set)' : ''}: images missing from the cache show as placeholders and are not generated; set frozen: false to generate them`
+            : 'no API key: images missing from the cache show as placeholders and are not generated; set AGNIC_API_KEY (or the apiKey option) and restart the dev server to generate them',
         );
       }
-      return renderPending(usage, options.frozen ? 'Not generated (frozen)' : 'Not generated (no API key)', syntax);
+      return renderPending(usage, options.frozen ? 'Not generated (frozen)' : 'Not generated (no API key)', syntax, settings);
     }
-    pipeline.resolve(usage).then(onReady, (error: Error) => {
-      pipeline.reporter.warn(`${formatLocation(usage.loc)}: ${error.message}`);
-      this.server.ws.send({ type: 'error', err: { message: error.message, stack: '', id: usage.loc.file, loc: { file: usage.loc.file, line: usage.loc.line, column: usage.loc.column } } });
-    });
-    return renderPending(usage, 'Generating…', syntax);
+
+    let callers = this.waiting.get(key);
+    if (!callers) {
+      this.waiting.set(key, (callers = new Map()));
+      pipeline.resolve(usage).then(
+        () => {
+          this.waiting.delete(key);
+          for (const ready of callers!.values()) ready();
+        },
+        (error: Error) => {
+          this.waiting.delete(key);
+          this.failures.set(key, { error, files: new Set([usage.loc.file]) });
+          this.hooks.onError(usage, error);
+        },
+      );
+    }
+    callers.set(caller, onReady);
+    return renderPending(usage, 'Generating…', syntax, settings);
   }
+
+  /** `file` was edited: images that failed there are tried again when next rendered. */
+  fileChanged(file: string): void {
+    for (const [key, failure] of this.failures) if (failure.files.has(file)) this.failures.delete(key);
+  }
+}
+
+/** A few lines of source around a location with a caret, for Vite's error overlay. */
+export function codeFrame(code: string, line: number, column: number): string {
+  const lines = code.split('\n');
+  const from = Math.max(1, line - 2);
+  const to = Math.min(lines.length, line + 2);
+  const width = String(to).length;
+  const out: string[] = [];
+  for (let n = from; n <= to; n++) {
+    out.push(`${String(n).padStart(width)} | ${lines[n - 1]}`);
+    if (n === line) out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
+  }
+  return out.join('\n');
 }

@@ -1,11 +1,13 @@
-import { pictureModel, renderPicture, type RenderProps, type Syntax } from './render.js';
-import type { ResolvedImage } from './pipeline.js';
-import type { Usage } from './usage.js';
-import { expectedSize, type Ratio } from './ratios.js';
 import type { AttributeValue } from './extract.js';
+import { capWidths, type ImagePlan } from './optimize.js';
+import { DEFAULT_WIDTHS } from './options.js';
+import type { ResolvedImage } from './pipeline.js';
+import { expectedSize, type ImageSize, type Ratio } from './ratios.js';
+import { pictureModel, renderPicture, type RenderProps, type Syntax } from './render.js';
+import type { Usage } from './usage.js';
 
 /** The props of a scanned usage, as the renderer takes them. */
-export function usageProps(usage: Usage): RenderProps {
+export function usageProps(usage: Pick<Usage, 'sizes' | 'loading' | 'decoding' | 'style' | 'width' | 'height' | 'passthrough'> & { alt: AttributeValue | string }): RenderProps {
   return {
     alt: usage.alt,
     sizes: usage.sizes,
@@ -54,25 +56,31 @@ export function pendingSvg(prompt: string, ratio: Ratio, status: string): string
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#e5e7eb"/>${text}</svg>`;
 }
 
-export function renderPending(usage: Pick<Usage, 'prompt' | 'ratio' | 'passthrough'> & { alt: AttributeValue | string; width?: number; height?: number }, status: string, syntax: Syntax): string {
-  const { width, height } = expectedSize(usage.ratio, null);
-  const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pendingSvg(usage.prompt, usage.ratio, status))}`;
-  const alt = typeof usage.alt === 'string' ? { name: 'alt', value: usage.alt } : usage.alt.kind === 'expression' ? { raw: usage.alt.code } : { name: 'alt', value: usage.alt.kind === 'string' ? usage.alt.value : '' };
-  const w = usage.width ?? width;
-  const h = usage.height ?? Math.round((w * height) / width);
-  return renderPicture(
-    {
-      sources: [],
-      picture: [{ name: 'data-generated-image', value: 'pending' }],
-      img: [
-        { name: 'src', value: src },
-        { name: 'width', value: w },
-        { name: 'height', value: h },
-        alt,
-        { name: 'style', value: 'max-width:100%;height:auto' },
-        ...usage.passthrough.map((a) => ({ raw: a.raw })),
-      ],
-    },
-    syntax,
-  );
+/** What a placeholder needs to take the final image's box: the usage's props and the widths it will be shown at. */
+export type PendingUsage = Pick<Usage, 'prompt' | 'ratio'> &
+  Partial<Pick<Usage, 'passthrough' | 'widths' | 'sizes' | 'loading' | 'decoding' | 'style'>> & { alt: AttributeValue | string; width?: number; height?: number };
+
+/**
+ * The dev server's stand-in for an image that is not in the cache yet: the
+ * markup of the final `<picture>` (same width, height, style and attributes,
+ * so nothing moves when it arrives) with an SVG of the prompt as its source.
+ */
+export function renderPending(usage: PendingUsage, status: string, syntax: Syntax, settings: { widths?: number[]; imageSize?: ImageSize | null } = {}): string {
+  const source = expectedSize(usage.ratio, settings.imageSize ?? null);
+  const widths = capWidths(usage.widths ?? settings.widths ?? DEFAULT_WIDTHS, source.width);
+  const width = widths[widths.length - 1]!;
+  const svg = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pendingSvg(usage.prompt, usage.ratio, status))}`;
+  const plan: ImagePlan = {
+    key: 'pending',
+    width: source.width,
+    height: source.height,
+    sources: [],
+    fallback: { name: svg, width, height: Math.round((width * source.height) / source.width), transform: { format: 'png', quality: 100, effort: 0 } },
+    placeholder: null,
+  };
+  const props: RenderProps = {
+    ...usageProps({ passthrough: [], ...usage }),
+    pictureAttributes: [{ name: 'data-generated-image', value: 'pending' }],
+  };
+  return renderPicture(pictureModel(plan, props, (name) => name), syntax);
 }

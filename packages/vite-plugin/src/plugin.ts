@@ -3,31 +3,45 @@ import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
 import { GeneratedImagesError } from './errors.js';
 import { mayContainUsage } from './extract.js';
 import { formatLocation, type UsageError } from './location.js';
-import { DevRenderer, variantMiddleware } from './dev.js';
+import { codeFrame, DevRenderer, DEV_PREFIX, variantMiddleware } from './dev.js';
 import { renderUsage } from './markup.js';
 import { resolveOptions, type GeneratedImagesOptions, type ResolvedOptions } from './options.js';
 import { ImagePipeline, type ResolvedImage } from './pipeline.js';
-import type { Reporter } from './progress.js';
+import { formatSummaryTable, withStatusLine, type Reporter, type SummaryImage } from './progress.js';
 import type { Syntax } from './render.js';
 import { scanProject } from './scan.js';
 import { findUsages, type Usage } from './usage.js';
 
 const JSX_FILE = /\.(jsx|tsx|mdx)$/;
-const HTML_LIKE_FILE = /\.(vue|svelte)$/;
+/** Markdown keeps raw HTML; every Markdown pipeline that renders pages (VitePress, markdown-it, marked, Astro) passes it through. */
+const HTML_FILE = /\.(svelte|md)$/;
 
 function syntaxOf(id: string): Syntax | undefined {
   const file = id.split('?', 1)[0]!;
   if (JSX_FILE.test(file)) return 'jsx';
-  // `.vue?vue&type=…` sub-requests carry compiled code, not the template.
-  if (HTML_LIKE_FILE.test(file) && !id.includes('?')) return 'html';
+  // `.vue?vue&type=…` and `.svelte?svelte&type=style` sub-requests carry compiled code, not the template.
+  if (id.includes('?')) return undefined;
+  if (file.endsWith('.vue')) return 'vue';
+  if (HTML_FILE.test(file)) return 'html';
   return undefined;
 }
 
 function viteReporter(config: ResolvedConfig): Reporter {
-  return {
+  return withStatusLine({
     info: (message) => config.logger.info(`[generated-images] ${message}`, { timestamp: true }),
     warn: (message) => config.logger.warn(`[generated-images] ${message}`, { timestamp: true }),
-  };
+  });
+}
+
+/** An error Vite's overlay shows with its location and source frame (as a rollup error: 1-based line, 0-based column). */
+function overlayError(error: GeneratedImagesError, code?: string): Error & { id?: string; loc?: { file: string; line: number; column: number }; frame?: string; plugin: string } {
+  const loc = error.locations[0];
+  return Object.assign(new Error(error.message), {
+    plugin: PLUGIN_NAME,
+    id: loc?.file,
+    loc: loc && { file: loc.file, line: loc.line, column: loc.column - 1 },
+    frame: loc && code !== undefined ? codeFrame(code, loc.line, loc.column) : undefined,
+  });
 }
 
 function describeErrors(errors: UsageError[], root: string): string {
@@ -47,7 +61,20 @@ function htmlInputs(config: ResolvedConfig): string[] {
  * in JSX, MDX, Vue and Svelte modules becomes optimized `<picture>` markup at
  * build time, from the committed cache or generated through the gateway.
  */
-export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugin {
+const PLUGIN_NAME = 'vite-plugin-generated-images';
+
+/**
+ * An integration that hosts the plugin (the Astro integration): its components
+ * render through this pipeline; it scans before the build, renders Markdown and
+ * MDX through its own component, and copies the files its output references
+ * into its assets folder (Astro deletes its prerender output, so files emitted
+ * there would be lost).
+ */
+export interface PluginHost {
+  pipeline: ImagePipeline;
+}
+
+export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?: PluginHost): Plugin {
   let config: ResolvedConfig;
   let options: ResolvedOptions;
   let pipeline: ImagePipeline;
@@ -57,6 +84,7 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
   let dev: DevRenderer | undefined;
 
   const refer = (environment: string, image: ResolvedImage) => {
+    if (host) return;
     let set = referenced.get(environment);
     if (!set) referenced.set(environment, (set = new Set()));
     for (const file of image.files) set.add(`${image.key}\0${file.name}`);
@@ -71,7 +99,7 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
     if (scan.usages.length === 0) return undefined;
     const rendered = await Promise.all(
       scan.usages.map(async (usage) => {
-        if (dev) return dev.render(usage, syntax, onReady);
+        if (dev) return dev.render(usage, syntax, onReady, file);
         const image = await pipeline.resolve(usage);
         refer(environment, image);
         return renderUsage(usage, image, buildUrl, syntax);
@@ -86,8 +114,24 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
     return out + code.slice(last);
   }
 
+  /** A finished image shows in a module: hot-update it where it can be (React, Vue, Svelte), else reload the page. */
+  const updateModule = (file: string) => {
+    if (!server) return;
+    let reload = false;
+    for (const environment of Object.values(server.environments)) {
+      for (const mod of environment.moduleGraph.getModulesByFile(file) ?? []) {
+        if (environment.name === 'client') void environment.reloadModule(mod);
+        else {
+          environment.moduleGraph.invalidateModule(mod);
+          reload = true;
+        }
+      }
+    }
+    if (reload) server.environments.client.hot.send({ type: 'full-reload' });
+  };
+
   return {
-    name: 'vite-plugin-generated-images',
+    name: PLUGIN_NAME,
     enforce: 'pre',
     /** For tools that read the project's config (the CLI, the Astro integration): the options as the user gave them. */
     api: {
@@ -101,17 +145,28 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
     configResolved(resolved) {
       config = resolved;
       options = resolveOptions(userOptions, { root: resolved.root });
-      pipeline = new ImagePipeline(options, viteReporter(resolved));
+      pipeline = host?.pipeline ?? new ImagePipeline(options, viteReporter(resolved));
     },
 
     configureServer(devServer) {
       server = devServer;
-      dev = new DevRenderer(pipeline, devServer, config.base);
+      dev = new DevRenderer(pipeline, (name) => `${config.base}${DEV_PREFIX}${name}`, {
+        onError(usage, error) {
+          pipeline.reporter.warn(`${formatLocation({ ...usage.loc, file: path.relative(config.root, usage.loc.file) })}: ${error.message}`);
+          const located = new GeneratedImagesError(`[generated-images] ${formatLocation(usage.loc)}: ${error.message.replace(/^\[generated-images\]\s*/, '')}`, [usage.loc]);
+          const { id, loc, plugin } = overlayError(located);
+          devServer.environments.client.hot.send({ type: 'error', err: { message: located.message, stack: '', id, loc, plugin } });
+        },
+      });
       devServer.middlewares.use(variantMiddleware(pipeline, config.base));
     },
 
+    watchChange(id) {
+      dev?.fileChanged(id);
+    },
+
     async buildStart() {
-      if (config.command !== 'build') return;
+      if (config.command !== 'build' || host) return;
       const scan = await scanProject({
         root: config.root,
         include: options.include,
@@ -122,30 +177,35 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
       });
       for (const warning of scan.warnings) this.warn(`${formatLocation(warning.loc)}: ${warning.reason}`);
       if (scan.errors.length) this.error(describeErrors(scan.errors, config.root));
+      const images = new Map<string, SummaryImage>();
+      for (const usage of scan.usages) {
+        const key = pipeline.key(usage);
+        const image = images.get(key) ?? { prompt: usage.prompt, ratio: usage.ratio, locations: [] };
+        image.locations.push(usage.loc);
+        images.set(key, image);
+      }
       try {
         await pipeline.prepare(scan.usages);
       } catch (error) {
+        if (pipeline.summary.generated.length || pipeline.summary.failed.length) pipeline.reporter.info(formatSummaryTable(pipeline.summary, images, config.root, pipeline.optimizer.encoded));
         if (error instanceof GeneratedImagesError) this.error(error.message);
         throw error;
       }
-      if (scan.usages.length) pipeline.reporter.info(pipeline.formatSummary());
+      if (scan.usages.length) pipeline.reporter.info(formatSummaryTable(pipeline.summary, images, config.root));
     },
 
     async transform(code, id) {
       const syntax = syntaxOf(id);
       if (!syntax || !mayContainUsage(code)) return undefined;
       const file = id.split('?', 1)[0]!;
+      if (host && /\.mdx?$/.test(file)) return undefined;
       try {
-        const out = await replaceUsages(code, file, syntax, this.environment?.name ?? 'client', () => {
-          const mods = server?.moduleGraph.getModulesByFile(file);
-          mods?.forEach((mod) => server!.moduleGraph.invalidateModule(mod));
-          server?.ws.send({ type: 'full-reload' });
-        });
+        const out = await replaceUsages(code, file, syntax, this.environment?.name ?? 'client', () => updateModule(file));
         return out === undefined ? undefined : { code: out, map: null };
       } catch (error) {
         if (error instanceof GeneratedImagesError) {
-          const loc = error.locations[0];
-          this.error({ message: error.message, id: file, loc: loc ? { file: loc.file, line: loc.line, column: loc.column - 1 } : undefined });
+          const { message, loc } = overlayError(error);
+          this.error({ message, id: file, loc });
         }
         throw error;
       }
@@ -156,8 +216,14 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
       async handler(html, ctx) {
         if (!mayContainUsage(html)) return html;
         const file = ctx.filename;
-        const out = await replaceUsages(html, file, 'html', 'client', () => server?.ws.send({ type: 'full-reload' }));
-        return out ?? html;
+        try {
+          const out = await replaceUsages(html, file, 'html', 'client', () => server?.environments.client.hot.send({ type: 'full-reload', path: ctx.path }));
+          return out ?? html;
+        } catch (error) {
+          // In dev, Vite shows a thrown error with `loc` and `frame` in its overlay; in a build, it fails with the message.
+          if (error instanceof GeneratedImagesError) throw overlayError(error, html);
+          throw error;
+        }
       },
     },
 
@@ -171,6 +237,11 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}): Plugi
         this.emitFile({ type: 'asset', fileName: `${config.build.assetsDir ? `${config.build.assetsDir}/` : ''}${name}`, source: data });
       }
       await pipeline.cache.flush();
+    },
+
+    async buildEnd() {
+      // The dev server ends here too: variants recorded since the last write reach the manifest.
+      await pipeline?.cache.flush();
     },
   };
 }

@@ -1,8 +1,16 @@
 import type { Attribute, AttributeValue } from './extract.js';
 import { MIME, type ImagePlan } from './optimize.js';
 
-/** How markup is written: HTML (also Vue and Svelte templates, Markdown) or JSX (React, Preact, Solid, MDX). */
-export type Syntax = 'html' | 'jsx';
+/**
+ * How markup is written: HTML (also Svelte templates and Markdown), JSX (React,
+ * Preact, Solid, MDX), or a Vue template: HTML whose URLs are bound as string
+ * literals, because Vue's compiler turns a static `src`/`srcset` into imports
+ * of files that exist only in the build output.
+ */
+export type Syntax = 'html' | 'jsx' | 'vue';
+
+/** Attributes whose URLs Vue's `transformAssetUrls` would rewrite into imports. */
+const VUE_URL_ATTRIBUTES = new Set(['src', 'srcset']);
 
 /** An attribute to write: a value we know, or source text passed through exactly as the user wrote it. */
 export type MarkupAttribute = { name: string; value: string | number | boolean } | { raw: string };
@@ -129,6 +137,7 @@ function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
       else if (typeof value === 'boolean') out += value ? ` ${jsxName}` : '';
       else out += ` ${jsxName}={${JSON.stringify(value)}}`;
     } else if (typeof value === 'boolean') out += value ? ` ${name}` : '';
+    else if (syntax === 'vue' && VUE_URL_ATTRIBUTES.has(name)) out += ` :${name}="${escapeHtml(`'${String(value).replace(/[\\']/g, '\\$&')}'`)}"`;
     else out += ` ${name}="${escapeHtml(String(value))}"`;
   }
   return out;
