@@ -1,1 +1,121 @@
-export {};
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AstroConfig, AstroIntegration, AstroIntegrationLogger } from 'astro';
+import viteGeneratedImages from 'vite-plugin-generated-images';
+import {
+  GeneratedImagesError,
+  ImagePipeline,
+  relativeLocation,
+  resolveOptions,
+  scanProject,
+  type GeneratedImagesOptions,
+  type Reporter,
+} from 'vite-plugin-generated-images/core';
+import { AstroImageHost } from './host.js';
+import { copyReferencedFiles } from './output.js';
+import { registerHost } from './registry.js';
+import { hostPlugin } from './vite.js';
+
+export type { GeneratedImagesOptions, Format, Placeholder, Ratio, ImageSize } from 'vite-plugin-generated-images';
+export type { GeneratedImageProps } from './props.js';
+export { RATIOS } from 'vite-plugin-generated-images/core';
+
+/** The integration, with the options as the user gave them (the `generated-images` CLI reads them from astro.config). */
+export type GeneratedImagesIntegration = AstroIntegration & { api: { options: GeneratedImagesOptions } };
+
+function reporter(logger: AstroIntegrationLogger): Reporter {
+  return { info: (message) => logger.info(message), warn: (message) => logger.warn(message) };
+}
+
+/** Where a variant is served from in the build: Astro's assets folder, behind `base` or `build.assetsPrefix`. */
+function assetUrl(config: AstroConfig, name: string): string {
+  const prefix = config.build.assetsPrefix;
+  const extension = name.slice(name.lastIndexOf('.') + 1);
+  const origin = typeof prefix === 'string' ? prefix : prefix ? (prefix[extension] ?? prefix.fallback) : config.base;
+  return `${origin.replace(/\/+$/, '')}/${config.build.assets}/${name}`;
+}
+
+/** Astro prints an error's `loc` as its location, with a code frame. */
+function located(error: unknown): unknown {
+  if (error instanceof GeneratedImagesError && error.locations[0]) Object.assign(error, { loc: { ...error.locations[0] } });
+  return error;
+}
+
+/** `folder/**` for a folder inside the project, so that the scan skips it. */
+function insideRoot(root: string, folder: string): string[] {
+  const relative = path.relative(root, folder);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? [`${relative}/**`] : [];
+}
+
+/**
+ * `<GeneratedImage prompt="…" ratio="16:9" alt="…" />` in Astro: images are
+ * generated once through an OpenAI-compatible gateway, kept in a committed
+ * cache, and optimized into Astro's assets folder as responsive `<picture>`s.
+ *
+ * ```js
+ * import generatedImages from 'astro-generated-images';
+ * export default defineConfig({ integrations: [generatedImages({ style: 'soft watercolour' })] });
+ * ```
+ */
+export default function generatedImages(options: GeneratedImagesOptions = {}): GeneratedImagesIntegration {
+  let config: AstroConfig;
+  let pipeline: ImagePipeline;
+  let host: AstroImageHost;
+  let unregister: (() => void) | undefined;
+
+  return {
+    name: 'astro-generated-images',
+    api: { options },
+    hooks: {
+      'astro:config:setup'({ config: initial, updateConfig, addMiddleware, logger }) {
+        config = initial;
+        pipeline = new ImagePipeline(resolveOptions(options, { root: path.resolve(fileURLToPath(initial.root)) }), reporter(logger));
+        host = new AstroImageHost(pipeline, (name) => assetUrl(config, name));
+        const hostId = randomUUID();
+        unregister?.();
+        unregister = registerHost(hostId, host);
+        updateConfig({ vite: { plugins: [viteGeneratedImages(options, { pipeline }), hostPlugin(hostId, host)] } });
+        addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
+      },
+
+      'astro:config:done'({ config: done }) {
+        config = done;
+      },
+
+      'astro:server:setup'({ server }) {
+        host.server = server;
+      },
+
+      async 'astro:build:start'({ logger }) {
+        const root = pipeline.options.root;
+        const { include, cacheDir } = pipeline.options;
+        // Prompts from expressions are allowed here: Astro components and MDX render at build time, in this process.
+        const scan = await scanProject({ root, include, allowDynamicPrompt: true, exclude: [...insideRoot(root, cacheDir), ...insideRoot(root, fileURLToPath(config.outDir))] });
+        for (const warning of scan.warnings) logger.warn(`${relativeLocation(warning.loc, root)}: ${warning.reason}`);
+        if (scan.errors.length) {
+          throw located(new GeneratedImagesError(
+            `[generated-images] ${scan.errors.length === 1 ? 'invalid <GeneratedImage>' : `${scan.errors.length} invalid <GeneratedImage> usages`}:\n${scan.errors.map((e) => `  ${relativeLocation(e.loc, root)}: ${e.reason}`).join('\n')}`,
+            scan.errors.map((e) => e.loc),
+          ));
+        }
+        await pipeline.prepare(scan.usages).catch((error: unknown) => {
+          throw located(error);
+        });
+      },
+
+      async 'astro:build:done'({ dir, logger }) {
+        host.assertNothingMissing();
+        const copied = await copyReferencedFiles(fileURLToPath(dir), config.build.assets, pipeline.cache);
+        await pipeline.cache.flush();
+        logger.info(`${pipeline.formatSummary()}; ${copied} file${copied === 1 ? '' : 's'} in ${config.build.assets}/`);
+        unregister?.();
+      },
+
+      async 'astro:server:done'() {
+        await pipeline.cache.flush();
+        unregister?.();
+      },
+    },
+  };
+}

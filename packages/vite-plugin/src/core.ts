@@ -11,3 +11,8 @@ export { renderPending } from './markup.js';
 export { GeneratedImagesError } from './errors.js';
 export type { Reporter } from './progress.js';
 export type { SourceLocation } from './location.js';
+export { validateFormats, validateQuality, validateWidths, type Placeholder } from './options.js';
+export { pendingSvg } from './markup.js';
+export { DEV_PREFIX } from './dev.js';
+export { relativeLocation } from './errors.js';
+export type { PluginHost } from './plugin.js';

@@ -1,0 +1,1 @@
+export { default as GeneratedImage } from './GeneratedImage.astro';

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import type { HookParameters } from 'astro';
+import {
+  DEV_PREFIX,
+  expectedSize,
+  findUsages,
+  GeneratedImagesError,
+  pendingSvg,
+  pictureModel,
+  renderPicture,
+  type ImagePipeline,
+  type ImageRequest,
+  type RenderProps,
+} from 'vite-plugin-generated-images/core';
+import { readProps } from './props.js';
+import type { ImageHost } from './registry.js';
+import { usageToProps } from './usage.js';
+
+type DevServer = HookParameters<'astro:server:setup'>['server'];
+
+function withPage(error: unknown, page: string): unknown {
+  if (!(error instanceof GeneratedImagesError) || error.message.includes(` on ${page}: `)) return error;
+  return new GeneratedImagesError(`[generated-images] rendering ${page}: ${error.message.replace(/^\[generated-images\]\s*/, '')}`, error.locations);
+}
+
+/**
+ * Renders `<GeneratedImage>` through the one pipeline of an `astro build` or
+ * `astro dev`: in a build every image is resolved (generated when missing and
+ * allowed, else the build fails naming the page); in dev what is cached shows
+ * at once and the rest shows a placeholder until it is ready.
+ */
+export class AstroImageHost implements ImageHost {
+  /** Set by `astro:server:setup`: rendering is then dev rendering. */
+  server: DevServer | undefined;
+  /** Vite's base in dev, where the plugin's middleware serves the cache's files. */
+  devBase = '/';
+  private warned = false;
+  private readonly generating = new Set<string>();
+  /** Render-time misses a build may not generate (frozen, or no key): listed together when the build ends. */
+  private readonly missing: Array<{ page: string; prompt: string; ratio: string }> = [];
+
+  constructor(
+    readonly pipeline: ImagePipeline,
+    /** The URL of a variant file in the build output. */
+    private readonly buildUrl: (name: string) => string,
+  ) {}
+
+  async render(props: Record<string, unknown>, page: string): Promise<string> {
+    const { request, render } = readProps(props, page);
+    if (this.server) return this.renderDev(request, render, page);
+    try {
+      // Also counts the image in the build's summary, as reused or to be generated.
+      const misses = await this.pipeline.misses([request]);
+      const { frozen, apiKey } = this.pipeline.options;
+      if (misses.size > 0 && (frozen || !apiKey)) {
+        this.missing.push({ page, prompt: request.prompt, ratio: request.ratio });
+        return this.pending(request, render, frozen ? 'Not generated (frozen)' : 'Not generated (no API key)');
+      }
+      const image = await this.pipeline.resolve(request);
+      return renderPicture(pictureModel(image.plan, render, this.buildUrl, image.placeholderUrl), 'html');
+    } catch (error) {
+      throw withPage(error, page);
+    }
+  }
+
+  /** Fails the build when pages showed images it was not allowed to generate, naming each page and prompt. */
+  assertNothingMissing(): void {
+    if (this.missing.length === 0) return;
+    const { frozen, cacheDir, root } = this.pipeline.options;
+    const count = new Set(this.missing.map((m) => `${m.ratio}\0${m.prompt}`)).size;
+    const list = this.missing.map((m) => `  ${m.page}  ${JSON.stringify(m.prompt.length > 70 ? `${m.prompt.slice(0, 67)}…` : m.prompt)} (${m.ratio})`).join('\n');
+    const why = frozen
+      ? `frozen mode is on${process.env.CI ? ' (CI is set)' : ''}, so nothing was requested from the gateway`
+      : 'no API key is set: set AGNIC_API_KEY (or the apiKey option)';
+    throw new GeneratedImagesError(
+      `[generated-images] ${count} image${count === 1 ? '' : 's'} with prompts from data ${count === 1 ? 'is' : 'are'} missing from the cache (${path.relative(root, cacheDir) || '.'}) and ${why}:\n${list}\n` +
+        'Build once where the build may call the gateway (frozen: false and AGNIC_API_KEY set) and commit the cache folder.',
+    );
+  }
+
+  async renderHtml(html: string, page: string): Promise<string> {
+    const scan = findUsages(html, page);
+    if (scan.errors.length) {
+      throw new GeneratedImagesError(`[generated-images] invalid <GeneratedImage> in the Markdown of ${page}:\n${scan.errors.map((e) => `  ${e.reason}`).join('\n')}`);
+    }
+    const rendered = await Promise.all(scan.usages.map((usage) => this.render(usageToProps(usage, page), page)));
+    let out = '';
+    let last = 0;
+    scan.usages.forEach((usage, i) => {
+      out += html.slice(last, usage.start) + rendered[i];
+      last = usage.end;
+    });
+    return out + html.slice(last);
+  }
+
+  private async renderDev(request: ImageRequest, render: RenderProps, page: string): Promise<string> {
+    const { pipeline } = this;
+    const devUrl = (name: string) => `${this.devBase}${DEV_PREFIX}${name}`;
+    await pipeline.load();
+    const key = pipeline.key(request);
+    if (pipeline.cache.get(key)) {
+      const image = await pipeline.resolve(request);
+      return renderPicture(pictureModel(image.plan, render, devUrl, image.placeholderUrl), 'html');
+    }
+    const { frozen, apiKey } = pipeline.options;
+    if (frozen || !apiKey) {
+      if (!this.warned) {
+        this.warned = true;
+        pipeline.reporter.warn(
+          frozen
+            ? 'frozen mode is on: images missing from the cache show as placeholders and are not generated'
+            : 'no API key (set AGNIC_API_KEY or the apiKey option): images missing from the cache show as placeholders and are not generated',
+        );
+      }
+      return this.pending(request, render, frozen ? 'Not generated (frozen)' : 'Not generated (no API key)');
+    }
+    if (!this.generating.has(key)) {
+      this.generating.add(key);
+      pipeline.resolve(request).then(
+        () => this.server?.environments.client.hot.send({ type: 'full-reload' }),
+        (error: Error) => pipeline.reporter.warn(`rendering ${page}: ${error.message.replace(/^\[generated-images\]\s*/, '')}`),
+      ).finally(() => this.generating.delete(key));
+    }
+    return this.pending(request, render, 'Generating…');
+  }
+
+  /** The final `<picture>`'s box and attributes with an SVG of the prompt as its image, so nothing moves when the image arrives. */
+  private pending(request: ImageRequest, render: RenderProps, status: string): string {
+    const options = this.pipeline.options;
+    const source = expectedSize(request.ratio, options.imageSize);
+    const width = Math.min(Math.max(...(request.widths ?? options.widths)), source.width);
+    const svg = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pendingSvg(request.prompt, request.ratio, status))}`;
+    const plan = {
+      key: 'pending',
+      width: source.width,
+      height: source.height,
+      sources: [],
+      fallback: { name: svg, width, height: Math.round((width * source.height) / source.width), transform: { format: 'png' as const, quality: 100, effort: 0 } },
+      placeholder: null,
+    };
+    const props: RenderProps = { ...render, pictureAttributes: [...(render.pictureAttributes ?? []), { name: 'data-generated-image', value: 'pending' }] };
+    return renderPicture(pictureModel(plan, props, (name) => name), 'html');
+  }
+}

@@ -1,0 +1,37 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { GeneratedImagesError, type CacheStore } from 'vite-plugin-generated-images/core';
+
+/** A variant's file name: `<key>-<width>-<transform hash>.<ext>`, content-addressed like Astro's own assets. */
+const VARIANT_NAME = /\b([0-9a-f]{16})-\d+-[0-9a-f]{8}\.(?:avif|webp|jpg|png)\b/g;
+/** Output files that can reference an image: pages, and the scripts and styles of islands. */
+const REFERRING_FILE = /\.(?:html|js|mjs|css|json|xml)$/;
+
+/**
+ * Copies into `<outDir>/<assets>/` every variant the built site references.
+ * Reading the output, rather than recording renders, also covers pages whose
+ * Markdown Astro reused from its content store without rendering it again,
+ * and islands compiled by the Vite plugin in any environment.
+ */
+export async function copyReferencedFiles(outDir: string, assets: string, cache: CacheStore): Promise<number> {
+  const referenced = new Map<string, string>();
+  const files = (await fs.readdir(outDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile() && REFERRING_FILE.test(f.name));
+  for (const file of files) {
+    const full = path.join(file.parentPath, file.name);
+    const text = await fs.readFile(full, 'utf8');
+    for (const match of text.matchAll(VARIANT_NAME)) {
+      const [name, key] = match as unknown as [string, string];
+      if (!referenced.has(name) && cache.get(key)?.variants[name]) referenced.set(name, path.relative(outDir, full));
+    }
+  }
+  const target = path.join(outDir, assets);
+  await fs.mkdir(target, { recursive: true });
+  for (const [name, page] of referenced) {
+    const data = await cache.readVariant(name.slice(0, 16), name);
+    if (!data) {
+      throw new GeneratedImagesError(`[generated-images] ${page} shows ${name}, but ${cache.variantPath(name)} is missing or does not match the manifest; run \`npx generated-images verify\` and build again`);
+    }
+    await fs.writeFile(path.join(target, name), data);
+  }
+  return referenced.size;
+}

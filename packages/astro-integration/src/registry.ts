@@ -1,0 +1,37 @@
+/**
+ * Where the component and the middleware find the pipeline of the running
+ * build or dev server. They are bundled into Astro's server code while the
+ * integration is loaded by Node itself, so two copies of this module may
+ * exist in one process: the map lives on globalThis under a registered symbol.
+ */
+export interface ImageHost {
+  /** Markup for one `<GeneratedImage>`'s props, on the page being rendered. */
+  render(props: Record<string, unknown>, page: string): Promise<string>;
+  /** A rendered page with every literal `<GeneratedImage … />` (from Markdown) replaced by its markup. */
+  renderHtml(html: string, page: string): Promise<string>;
+}
+
+const HOSTS = Symbol.for('astro-generated-images.hosts');
+
+function hosts(): Map<string, ImageHost> {
+  const global = globalThis as typeof globalThis & { [HOSTS]?: Map<string, ImageHost> };
+  global[HOSTS] ??= new Map();
+  return global[HOSTS];
+}
+
+export function registerHost(id: string, host: ImageHost): () => void {
+  hosts().set(id, host);
+  return () => void hosts().delete(id);
+}
+
+export function findHost(id: string): ImageHost {
+  const host = hosts().get(id);
+  if (!host) {
+    throw new Error(
+      '[generated-images] <GeneratedImage> renders while `astro build` prerenders pages or while `astro dev` serves them: ' +
+        'that is where the images are generated and optimized. This page is rendered on demand by a server, which has neither; ' +
+        'prerender it (export const prerender = true).',
+    );
+  }
+  return host;
+}
