@@ -2,7 +2,7 @@
 // (in this process or in a child process that can be killed), and an
 // independent check of the cache invariant that reads the folder with plain
 // fs and crypto rather than through the code under test.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
@@ -75,28 +75,27 @@ export interface ChildResult {
   stderr: string;
 }
 
-/**
- * `vite build` in a child process (fixtures/build.ts, the built plugin).
- * With `killAfterMs`, it gets SIGKILL at that moment: a real crash, no cleanup code runs.
- */
-export function childBuild(root: string, options: GeneratedImagesOptions, run: { outDir?: string; env?: NodeJS.ProcessEnv; killAfterMs?: number } = {}): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BUILD_SCRIPT, root, run.outDir ?? 'dist', JSON.stringify(options)], {
-      cwd: root,
-      env: { ...process.env, CI: '', AGNIC_API_KEY: '', AGNIC_BASE_URL: '', ...run.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+/** `vite build` in a child process (fixtures/build.ts, the built plugin), started; `done` settles when it exits. */
+export function startChildBuild(root: string, options: GeneratedImagesOptions, run: { outDir?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<ChildResult> } {
+  const child = spawn(NODE, [BUILD_SCRIPT, root, run.outDir ?? 'dist', JSON.stringify(options)], {
+    cwd: root,
+    env: { ...process.env, CI: '', AGNIC_API_KEY: '', AGNIC_BASE_URL: '', ...run.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<ChildResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = run.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), run.killAfterMs);
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return { child, done };
+}
+
+/** `vite build` in a child process, run to its end. */
+export function childBuild(root: string, options: GeneratedImagesOptions, run: { outDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ChildResult> {
+  return startChildBuild(root, options, run).done;
 }
 
 /** sha256 of every file under `dir` by relative path; {} when it does not exist. */
