@@ -3,6 +3,7 @@ import path from 'node:path';
 import { acquireLock } from './lock.js';
 import { readIfExists, writeFileAtomic, TEMP_SUFFIX } from './fsutil.js';
 import { sha256 } from './key.js';
+import { readManifestText, stableStringify } from './manifest-format.js';
 import type { Format } from './options.js';
 import type { ImageSize, Ratio } from './ratios.js';
 
@@ -66,37 +67,33 @@ export function isPlainFileName(name: unknown): name is string {
   return typeof name === 'string' && name !== '' && !/[\\/\0]/.test(name) && name !== '.' && name !== '..' && !name.startsWith('.');
 }
 
-/** JSON with keys sorted at every level and 2-space indent, so a diff shows only what changed. */
-export function stableStringify(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return `${JSON.stringify(sort(value), null, 2)}\n`;
+export { stableStringify };
+
+/** A manifest as read: entries, with what had to be repaired and the keys given more than once (after a git merge). */
+export interface ParsedManifest {
+  manifest: Manifest;
+  repairs: string[];
+  duplicates: Map<string, CacheEntry[]>;
 }
 
-function parseManifest(text: string, file: string): Manifest {
-  let data: unknown;
+export function parseManifest(text: string, file: string): ParsedManifest {
+  let read: ReturnType<typeof readManifestText>;
   try {
-    data = JSON.parse(text);
+    read = readManifestText(text);
   } catch (error) {
     throw new CacheError(`${file} is not valid JSON (${(error as Error).message}). Nothing was changed: restore it from git (git checkout -- ${path.basename(file)}) or fix it by hand.`);
   }
-  const manifest = data as Manifest;
-  if (!manifest || typeof manifest !== 'object' || typeof manifest.version !== 'number' || typeof manifest.images !== 'object' || manifest.images === null) {
+  const version = read.document.version;
+  if (typeof version !== 'number' || !read.images) {
     throw new CacheError(`${file} is not a generated-images manifest: expected { "version": 1, "images": { … } }`);
   }
-  if (manifest.version > MANIFEST_VERSION) {
-    throw new CacheError(`${file} has version ${manifest.version}, newer than this plugin understands (${MANIFEST_VERSION}): upgrade vite-plugin-generated-images`);
+  if (version > MANIFEST_VERSION) {
+    throw new CacheError(`${file} has version ${version}, newer than this plugin understands (${MANIFEST_VERSION}): upgrade vite-plugin-generated-images`);
   }
-  for (const [key, entry] of Object.entries(manifest.images)) {
+  const manifest: Manifest = { version, images: {} };
+  const duplicates = new Map<string, CacheEntry[]>();
+  for (const [key, value] of read.images) {
+    const entry = value as CacheEntry;
     if (!/^[0-9a-f]{16}$/.test(key)) throw new CacheError(`${file}: "${key}" is not a cache key (16 hex digits)`);
     if (!entry || typeof entry !== 'object' || typeof entry.sha256 !== 'string') throw new CacheError(`${file}: the entry "${key}" is malformed`);
     if (!isPlainFileName(entry.file)) {
@@ -106,8 +103,16 @@ function parseManifest(text: string, file: string): Manifest {
     for (const name of Object.keys(entry.variants)) {
       if (!isPlainFileName(name)) throw new CacheError(`${file}: the entry "${key}" has a variant ${JSON.stringify(name)}; variants must be plain file names inside ${VARIANTS_DIR}/`);
     }
+    if (Object.hasOwn(manifest.images, key)) {
+      const list = duplicates.get(key) ?? [manifest.images[key]!];
+      list.push(entry);
+      duplicates.set(key, list);
+    } else manifest.images[key] = entry;
   }
-  return manifest;
+  const keys = read.images.map(([key]) => key);
+  const repairs = [...read.repairs];
+  if (keys.some((key, i) => i > 0 && keys[i - 1]! > key)) repairs.push('images out of key order');
+  return { manifest, repairs, duplicates };
 }
 
 type Change = { key: string; entry: CacheEntry | null } | { key: string; variant: string; value: VariantEntry | null } | { key: string; patch: Partial<CacheEntry> };
@@ -124,6 +129,10 @@ export class CacheStore {
   readonly manifestPath: string;
   private manifest: Manifest = { version: MANIFEST_VERSION, images: {} };
   private pending: Change[] = [];
+  /** Set when the file on disk needed repairs (after a git merge): the next flush rewrites it even with nothing pending. */
+  private dirty = false;
+  /** What the last read of manifest.json repaired or reconciled, for `status`, `verify` and the build's warnings. */
+  notes: string[] = [];
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -145,8 +154,54 @@ export class CacheStore {
     const stat = await fs.stat(this.dir).catch(() => undefined);
     if (stat && !stat.isDirectory()) throw new CacheError(`cacheDir ${this.dir} exists and is not a folder`);
     const text = await readIfExists(this.manifestPath);
-    if (text === undefined) return { version: MANIFEST_VERSION, images: {} };
-    return parseManifest(text.toString('utf8'), this.manifestPath);
+    if (text === undefined) {
+      this.notes = [];
+      return { version: MANIFEST_VERSION, images: {} };
+    }
+    const { manifest, repairs, duplicates } = parseManifest(text.toString('utf8'), this.manifestPath);
+    const notes = repairs.length ? [`${MANIFEST_FILE} was repaired after a git merge (${repairs.join('; ')}); it is rewritten at the next write`] : [];
+    for (const [key, candidates] of duplicates) {
+      const { entry, note } = await this.reconcile(key, candidates);
+      manifest.images[key] = entry;
+      notes.push(note);
+    }
+    this.notes = notes;
+    if (notes.length) this.dirty = true;
+    return manifest;
+  }
+
+  private async matches(file: string, meta: { sha256: string }): Promise<boolean> {
+    const data = await readIfExists(file);
+    return data !== undefined && sha256(data) === meta.sha256;
+  }
+
+  /**
+   * One key given several times, as a union merge leaves it when both branches
+   * changed the same image: the record that describes the original on disk
+   * wins, and the variants of every record of that original are combined.
+   */
+  private async reconcile(key: string, candidates: CacheEntry[]): Promise<{ entry: CacheEntry; note: string }> {
+    let chosen = candidates[0]!;
+    for (const candidate of candidates) {
+      if (await this.matches(this.originalPath(candidate), candidate)) {
+        chosen = candidate;
+        break;
+      }
+    }
+    const variants: Record<string, VariantEntry> = {};
+    for (const candidate of candidates.filter((c) => c.sha256 === chosen.sha256)) {
+      for (const [name, meta] of Object.entries(candidate.variants)) {
+        const current = variants[name];
+        if (!current || (JSON.stringify(current) !== JSON.stringify(meta) && !(await this.matches(this.variantPath(name), current)))) variants[name] = meta;
+      }
+    }
+    const others = candidates.filter((c) => c.sha256 !== chosen.sha256);
+    const note =
+      `${MANIFEST_FILE} lists ${key} ${candidates.length} times (a git merge): ` +
+      (others.length === 0
+        ? 'the records were combined'
+        : `kept the record of ${chosen.file} (sha256 ${chosen.sha256.slice(0, 12)}…) and dropped ${others.map((o) => `${o.file} (sha256 ${o.sha256.slice(0, 12)}…)`).join(', ')}, a different image for the same prompt`);
+    return { entry: { ...chosen, variants }, note };
   }
 
   get images(): Readonly<Record<string, CacheEntry>> {
@@ -170,6 +225,10 @@ export class CacheStore {
     const ignore = path.join(this.dir, '.gitignore');
     if ((await readIfExists(ignore)) === undefined) {
       await writeFileAtomic(ignore, `# Locks and temp files of generated-images; everything else here is committed.\n.lock\n.locks/\n*${TEMP_SUFFIX}\n`);
+    }
+    const attributes = path.join(this.dir, '.gitattributes');
+    if ((await readIfExists(attributes)) === undefined) {
+      await writeFileAtomic(attributes, `# Two branches that each generate images merge without a conflict: git's built-in union driver keeps\n# both sides' lines, one image per line, and generated-images repairs and reports what the merge left.\n${MANIFEST_FILE} merge=union\n`);
     }
   }
 
@@ -215,6 +274,20 @@ export class CacheStore {
     this.change({ key, patch });
   }
 
+  /** Removes one optimized file of an entry: its record first, then the file (for `prune`). */
+  async deleteVariant(key: string, name: string): Promise<void> {
+    if (!this.get(key)?.variants[name]) return;
+    this.change({ key, variant: name, value: null });
+    await this.flush();
+    await fs.rm(this.variantPath(name), { force: true });
+  }
+
+  /** Writes manifest.json in its committed form now, whatever is pending (after a merge, or from the SPEC's pretty layout). */
+  async rewrite(): Promise<void> {
+    this.dirty = true;
+    await this.flush();
+  }
+
   /** Removes an entry and its files (for `prune`). */
   async delete(key: string): Promise<void> {
     const entry = this.get(key);
@@ -242,7 +315,7 @@ export class CacheStore {
       this.timer = undefined;
     }
     while (this.flushing) await this.flushing;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 && !this.dirty) return;
     const changes = this.pending;
     this.pending = [];
     this.flushing = (async () => {
@@ -252,6 +325,7 @@ export class CacheStore {
         const onDisk = await this.readFromDisk();
         for (const change of changes) apply(onDisk, change);
         await writeFileAtomic(this.manifestPath, stableStringify(onDisk));
+        this.dirty = false;
         for (const change of this.pending) apply(onDisk, change);
         this.manifest = onDisk;
       } catch (error) {

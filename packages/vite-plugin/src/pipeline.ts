@@ -85,8 +85,19 @@ export class ImagePipeline {
   }
 
   load(): Promise<unknown> {
-    this.loaded ??= this.cache.load();
+    // What a git merge left in manifest.json is repaired on reading; say so rather than fix it silently.
+    this.loaded ??= this.cache.load().then(() => this.cache.notes.forEach((note) => this.reporter.warn(note)));
     return this.loaded;
+  }
+
+  /** The files one usage shows, by the same rules for the build, the dev server and the CLI. */
+  plan(key: string, entry: CacheEntry, request: Pick<ImageRequest, 'widths' | 'formats' | 'quality'>): ImagePlan {
+    return planImage(key, entry, {
+      formats: request.formats ?? this.options.formats,
+      widths: request.widths ?? this.options.widths,
+      quality: this.options.quality,
+      placeholder: this.options.placeholder,
+    }, request.quality);
   }
 
   spec(request: Pick<ImageRequest, 'prompt' | 'ratio' | 'variant'>): ImageSpec {
@@ -218,12 +229,7 @@ export class ImagePipeline {
       if (misses.size > 0) await this.generateAll(misses);
       entry = this.cache.get(key)!;
     }
-    const plan = planImage(key, entry, {
-      formats: request.formats ?? this.options.formats,
-      widths: request.widths ?? this.options.widths,
-      quality: this.options.quality,
-      placeholder: this.options.placeholder,
-    }, request.quality);
+    const plan = this.plan(key, entry, request);
     if (!this.optimizer.isComplete(plan)) await this.optimizer.ensure(plan);
     let placeholderUrl: string | undefined;
     if (plan.placeholder && 'name' in plan.placeholder) {

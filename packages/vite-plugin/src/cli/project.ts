@@ -1,0 +1,107 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GeneratedImagesOptions } from '../options.js';
+import { CliUsageError } from './args.js';
+
+export const VITE_PLUGIN_NAME = 'vite-plugin-generated-images';
+export const ASTRO_INTEGRATION_NAME = 'astro-generated-images';
+
+const ASTRO_CONFIGS = ['astro.config.mjs', 'astro.config.js', 'astro.config.ts', 'astro.config.mts', 'astro.config.cjs', 'astro.config.cts'];
+const VITE_CONFIGS = ['vite.config.js', 'vite.config.mjs', 'vite.config.ts', 'vite.config.cjs', 'vite.config.mts', 'vite.config.cts'];
+
+/** A project as its own config describes it: nothing about the images is configured twice. */
+export interface Project {
+  framework: 'vite' | 'astro';
+  configFile: string;
+  /** The root the build resolves options and scans from. */
+  root: string;
+  /** The options as written in the config, exactly what the plugin or integration was given. */
+  options: GeneratedImagesOptions;
+  /** HTML entries from the Vite config's build input, scanned like the plugin does. */
+  htmlInputs: string[];
+  /** The build output folder, never scanned. */
+  outDir: string;
+  /** Astro renders components at build time: a prompt from an expression is generated then. */
+  allowDynamicPrompt: boolean;
+}
+
+async function findConfig(base: string): Promise<string | undefined> {
+  for (const name of [...ASTRO_CONFIGS, ...VITE_CONFIGS]) {
+    const file = path.join(base, name);
+    if (await fs.stat(file).then((s) => s.isFile(), () => false)) return file;
+  }
+  return undefined;
+}
+
+/** Plugin and integration lists may nest arrays, hold false/null, and (Vite) promises. */
+async function flatten(list: unknown): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
+  const walk = async (item: unknown): Promise<void> => {
+    const value = await item;
+    if (Array.isArray(value)) for (const inner of value) await walk(inner);
+    else if (value && typeof value === 'object') out.push(value as Record<string, unknown>);
+  };
+  await walk(list);
+  return out;
+}
+
+function optionsOf(found: Array<Record<string, unknown>>, name: string, configFile: string): GeneratedImagesOptions | undefined {
+  const matches = found.filter((p) => p.name === name);
+  if (matches.length === 0) return undefined;
+  if (matches.length > 1) throw new CliUsageError(`${path.basename(configFile)} uses ${name} ${matches.length} times; the CLI cannot tell which options to use`);
+  const api = matches[0]!.api as { options?: GeneratedImagesOptions } | undefined;
+  if (!api || typeof api.options !== 'object') {
+    throw new CliUsageError(`${name} in ${path.basename(configFile)} does not expose its options (api.options): update ${name}`);
+  }
+  return api.options;
+}
+
+function htmlInputs(build: Record<string, unknown> | undefined): string[] {
+  const options = (build ?? {}) as { rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } };
+  const input = options.rolldownOptions?.input ?? options.rollupOptions?.input;
+  const list = typeof input === 'string' ? [input] : Array.isArray(input) ? input : input && typeof input === 'object' ? Object.values(input) : [];
+  return list.filter((f): f is string => typeof f === 'string' && f.endsWith('.html'));
+}
+
+function pathOption(value: unknown, base: string): string {
+  if (value instanceof URL) return fileURLToPath(value);
+  if (typeof value === 'string') return value.startsWith('file:') ? fileURLToPath(value) : path.resolve(base, value);
+  return base;
+}
+
+/**
+ * Finds and loads the project's vite.config.* or astro.config.* (with Vite's
+ * own loader, as `vite build` does) and reads the options given to the plugin
+ * or the integration from its `api.options`.
+ */
+export async function loadProject(request: { cwd: string; root?: string; config?: string }): Promise<Project> {
+  const base = path.resolve(request.cwd, request.root ?? '.');
+  if (!(await fs.stat(base).then((s) => s.isDirectory(), () => false))) throw new CliUsageError(`--root ${request.root}: no such folder`);
+  const configFile = request.config ? path.resolve(request.cwd, request.config) : await findConfig(base);
+  if (!configFile) {
+    throw new CliUsageError(`no vite.config.* or astro.config.* in ${base}: run generated-images in the project's root, or pass --root <dir> or --config <file>`);
+  }
+  if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw new CliUsageError(`--config ${request.config}: no such file`);
+  const framework = path.basename(configFile).startsWith('astro.config.') ? 'astro' : 'vite';
+
+  const { loadConfigFromFile } = await import('vite');
+  const loaded = await loadConfigFromFile({ command: 'build', mode: 'production', isSsrBuild: false, isPreview: false }, configFile, base, 'silent');
+  const config = (loaded?.config ?? {}) as Record<string, unknown>;
+  const configName = path.basename(configFile);
+
+  if (framework === 'astro') {
+    const root = pathOption(config.root, base);
+    const integrations = await flatten(config.integrations);
+    const vite = (config.vite ?? {}) as Record<string, unknown>;
+    const options = optionsOf(integrations, ASTRO_INTEGRATION_NAME, configFile) ?? optionsOf(await flatten(vite.plugins), VITE_PLUGIN_NAME, configFile);
+    if (!options) throw new CliUsageError(`${configName} does not use ${ASTRO_INTEGRATION_NAME}: add it to integrations`);
+    return { framework, configFile, root, options, htmlInputs: [], outDir: pathOption(config.outDir ?? 'dist', root), allowDynamicPrompt: true };
+  }
+
+  const root = pathOption(config.root, base);
+  const options = optionsOf(await flatten(config.plugins), VITE_PLUGIN_NAME, configFile);
+  if (!options) throw new CliUsageError(`${configName} does not use ${VITE_PLUGIN_NAME}: add generatedImages() to plugins`);
+  const build = config.build as Record<string, unknown> | undefined;
+  return { framework, configFile, root, options, htmlInputs: htmlInputs(build), outDir: path.resolve(root, (build?.outDir as string | undefined) ?? 'dist'), allowDynamicPrompt: false };
+}

@@ -1,0 +1,141 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { relativeLocation } from '../errors.js';
+import { TEMP_SUFFIX } from '../fsutil.js';
+import type { CliContext } from './context.js';
+import { describeImage, locations, plural, size } from './format.js';
+import { takeInventory } from './inventory.js';
+
+interface Deletion {
+  /** An image's entry (with its files), or a single file or record. */
+  kind: 'image' | 'file';
+  what: string;
+  why: string;
+  bytes: number;
+  run: () => Promise<void>;
+}
+
+const ORIGINAL = /^([0-9a-f]{16})\.(png|jpe?g|webp)$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A temp file of an atomic write whose writer is gone (`.<name>.<pid>.<random>.tmp`). */
+function isStaleTemp(name: string): boolean {
+  if (!name.startsWith('.') || !name.endsWith(TEMP_SUFFIX)) return false;
+  const pid = Number(name.slice(0, -TEMP_SUFFIX.length).split('.').at(-2));
+  return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+}
+
+async function fileSize(file: string): Promise<number> {
+  return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
+}
+
+/**
+ * `generated-images prune`: deletes what no usage refers to, always through the
+ * cache store (record first, then files), so that the manifest never names a
+ * missing file and a prune killed half-way leaves only orphans for the next one.
+ */
+export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; 'include-dynamic'?: boolean }): Promise<number> {
+  const { project, pipeline } = context;
+  const cache = pipeline.cache;
+  const inventory = await takeInventory(context);
+  if (inventory.errors.length) {
+    process.stderr.write(
+      `prune refused: ${plural(inventory.errors.length, 'usage is', 'usages are')} invalid, and the images they mean cannot be told apart from unused ones. Fix ${inventory.errors.length === 1 ? 'it' : 'them'} first:\n` +
+        `${inventory.errors.map((e) => `  ${relativeLocation(e.loc, project.root)}: ${e.reason}`).join('\n')}\n`,
+    );
+    return 1;
+  }
+  // Render-time prompts (Astro) may use any entry: without --include-dynamic, keep what only they could use.
+  const guarded = inventory.dynamic.length > 0 && !flags['include-dynamic'];
+  const deletions: Deletion[] = [];
+  const kept: string[] = [];
+  const variantBytes = (variants: Record<string, { bytes: number }>) => Object.values(variants).reduce((n, v) => n + v.bytes, 0);
+
+  for (const { key, entry } of inventory.unused) {
+    const line = `${key}  ${describeImage(entry)}`;
+    if (guarded) kept.push(line);
+    else {
+      const files = `${entry.file} and ${plural(Object.keys(entry.variants).length, 'variant')}`;
+      deletions.push({ kind: 'image', what: line, why: `used nowhere (${files})`, bytes: entry.bytes + variantBytes(entry.variants), run: () => cache.delete(key) });
+    }
+  }
+  for (const image of inventory.images) {
+    const entry = image.entry;
+    if (!entry) continue;
+    if (!image.originalPresent) {
+      deletions.push({
+        kind: 'image',
+        what: `${image.key}  ${describeImage(image)}`,
+        why: `${entry.file} is missing, so the entry is dropped and the next build or \`generated-images generate\` makes it again (${locations(image.locations, project.root)})`,
+        bytes: variantBytes(entry.variants),
+        run: () => cache.delete(image.key),
+      });
+      continue;
+    }
+    const planned = new Set(image.planned.map((f) => f.name));
+    for (const [name, meta] of Object.entries(entry.variants)) {
+      const what = context.rel(cache.variantPath(name));
+      if (planned.has(name)) {
+        if (image.missingVariants.includes(name)) {
+          deletions.push({ kind: 'file', what, why: 'recorded but missing: its record is dropped so that the next build encodes it again', bytes: 0, run: () => cache.deleteVariant(image.key, name) });
+        }
+      } else if (guarded) kept.push(what);
+      else deletions.push({ kind: 'file', what, why: `no usage shows it any more (of ${image.key})`, bytes: meta.bytes, run: () => cache.deleteVariant(image.key, name) });
+    }
+  }
+
+  // Files the manifest does not name: variants never recorded, originals of interrupted builds, temp files of dead writers.
+  const named = new Set<string>();
+  const recordedVariants = new Set<string>();
+  for (const entry of Object.values(cache.images)) {
+    named.add(entry.file);
+    for (const name of Object.keys(entry.variants)) recordedVariants.add(name);
+  }
+  const usedKeys = new Set(inventory.images.map((i) => i.key));
+  const orphan = async (dir: string, name: string, why: string) => {
+    const file = path.join(dir, name);
+    deletions.push({ kind: 'file', what: context.rel(file), why, bytes: await fileSize(file), run: () => fs.rm(file, { force: true }) });
+  };
+  for (const name of (await fs.readdir(cache.variantsDir).catch(() => [] as string[])).sort()) {
+    if (isStaleTemp(name)) await orphan(cache.variantsDir, name, 'left by an interrupted write');
+    else if (!name.startsWith('.') && !recordedVariants.has(name)) await orphan(cache.variantsDir, name, 'not in manifest.json');
+  }
+  for (const name of (await fs.readdir(cache.dir).catch(() => [] as string[])).sort()) {
+    const match = ORIGINAL.exec(name);
+    if (isStaleTemp(name)) await orphan(cache.dir, name, 'left by an interrupted write');
+    // An original whose entry never landed is adopted by the next build that uses it, at no cost: keep those.
+    else if (match && !named.has(name) && !usedKeys.has(match[1]!)) {
+      if (guarded) kept.push(context.rel(path.join(cache.dir, name)));
+      else await orphan(cache.dir, name, 'not in manifest.json and used nowhere');
+    }
+  }
+
+  const dry = flags['dry-run'];
+  const out: string[] = [];
+  for (const deletion of deletions) {
+    if (!dry) await deletion.run();
+    out.push(`${dry ? 'would delete' : 'deleted'}  ${deletion.what} — ${deletion.why}`);
+  }
+  if (kept.length) {
+    out.push(
+      `kept ${plural(kept.length, 'entry or file', 'entries and files')} that no static usage refers to, because ${plural(inventory.dynamic.length, 'prompt is', 'prompts are')} computed at render time (${locations(inventory.dynamic, project.root)}) and may use them:`,
+      ...kept.map((k) => `  ${k}`),
+      '  pass --include-dynamic to delete them too (an image a render-time prompt still uses is then generated again, at its cost)',
+    );
+  }
+  const bytes = deletions.reduce((n, d) => n + d.bytes, 0);
+  const images = deletions.filter((d) => d.kind === 'image').length;
+  const counts = [images && plural(images, 'image'), deletions.length - images && plural(deletions.length - images, 'file')].filter(Boolean).join(' and ');
+  out.push(deletions.length ? `${dry ? 'dry run: would delete' : 'pruned'} ${counts}${bytes ? ` (${size(bytes)})` : ''}${dry ? '; nothing was changed' : ''}` : 'nothing to prune');
+  if (!dry && deletions.length) await cache.flush();
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,174 @@
+/**
+ * The text of `manifest.json`: how it is written so that git merges it, and
+ * how it is read back after a merge.
+ *
+ * Written: 2-space JSON, keys sorted at every level, each image on one line
+ * of its own. The cache folder's `.gitattributes` gives manifest.json git's
+ * built-in `union` merge driver (no git config needed), which keeps every
+ * line of both sides instead of reporting a conflict. With one image per
+ * line, whole images are what get combined, never halves of two. What a
+ * union merge can leave behind is repaired here on reading, and reported:
+ * a missing comma (both branches appended after the last key), a trailing
+ * comma (one side deleted the last image), keys out of order, and the same
+ * key twice (both branches changed one image).
+ */
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** The committed form of a manifest: the same content always gives the same bytes. */
+export function stableStringify(manifest: { version: number; images: Record<string, unknown> }): string {
+  const members = Object.entries(sortKeys(manifest) as Record<string, unknown>).map(([name, value]) => {
+    if (name !== 'images' || !value || typeof value !== 'object') return `  ${JSON.stringify(name)}: ${JSON.stringify(value)}`;
+    const lines = Object.entries(value).map(([key, entry]) => `    ${JSON.stringify(key)}: ${JSON.stringify(entry)}`);
+    return lines.length ? `  "images": {\n${lines.join(',\n')}\n  }` : '  "images": {}';
+  });
+  return `{\n${members.join(',\n')}\n}\n`;
+}
+
+export interface ManifestText {
+  /** The document; `images` is left out and given as `images` below. */
+  document: Record<string, unknown>;
+  /** Every image member in file order, a key given twice appearing twice; undefined when there is no `images` object. */
+  images: Array<[key: string, value: unknown]> | undefined;
+  /** What had to be repaired for the text to parse, in words, with line numbers. */
+  repairs: string[];
+}
+
+interface Edit {
+  at: number;
+  remove: number;
+  insert: string;
+}
+
+/**
+ * Finds the members of the top-level `images` object with a small lexer, so
+ * that duplicate keys (which JSON.parse silently collapses) are seen, and a
+ * missing or extra comma between two images can be fixed before parsing.
+ */
+function scanImages(text: string): { keys: Array<{ start: number; end: number; name: string }>; edits: Edit[]; repairs: string[] } {
+  const keys: Array<{ start: number; end: number; name: string }> = [];
+  const edits: Edit[] = [];
+  const repairs: string[] = [];
+  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
+  let depth = 0;
+  let topExpectsKey = false;
+  let topKey: string | undefined;
+  let inImages = false;
+  let seenImages = false;
+  /** Inside `images`: what the next token should be. */
+  let state: 'key' | 'colon' | 'value' | 'comma' = 'key';
+  let lastComma = -1;
+  /** Where the last image's value ended: a missing comma goes there. */
+  let valueEnd = -1;
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t') {
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      const start = i;
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i++;
+      const token = text.slice(start, i);
+      if (depth === 1 && topExpectsKey) {
+        topKey = JSON.parse(token) as string;
+        topExpectsKey = false;
+      } else if (inImages && depth === 2) {
+        if (state === 'comma') {
+          edits.push({ at: valueEnd, remove: 0, insert: ',' });
+          repairs.push(`a missing comma before line ${lineAt(start)}`);
+          state = 'key';
+        }
+        if (state === 'key') {
+          keys.push({ start, end: i, name: JSON.parse(token) as string });
+          state = 'colon';
+        } else if (state === 'value') {
+          state = 'comma';
+          valueEnd = i;
+        }
+      }
+      continue;
+    }
+    if (ch === '{' || ch === '[') {
+      if (depth === 0) topExpectsKey = ch === '{';
+      else if (depth === 1 && ch === '{' && topKey === 'images' && !topExpectsKey && !seenImages) {
+        inImages = true;
+        seenImages = true;
+        state = 'key';
+      } else if (inImages && depth === 2 && state === 'comma') {
+        // A value where a comma belongs cannot come from a union merge; leave it to JSON.parse to report.
+        state = 'value';
+      }
+      depth++;
+      i++;
+      continue;
+    }
+    if (ch === '}' || ch === ']') {
+      if (inImages && depth === 2 && state === 'key' && lastComma >= 0) {
+        edits.push({ at: lastComma, remove: 1, insert: '' });
+        repairs.push(`a trailing comma on line ${lineAt(lastComma)}`);
+      }
+      depth--;
+      i++;
+      if (inImages && depth === 2) {
+        state = 'comma';
+        valueEnd = i;
+      }
+      if (inImages && depth === 1) inImages = false;
+      continue;
+    }
+    if (ch === ':') {
+      if (inImages && depth === 2 && state === 'colon') state = 'value';
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      if (depth === 1) topExpectsKey = true;
+      if (inImages && depth === 2 && state === 'comma') {
+        state = 'key';
+        lastComma = i;
+      }
+      i++;
+      continue;
+    }
+    // A number, true, false or null.
+    while (i < text.length && !/[\s{}[\]:,"]/.test(text[i]!)) i++;
+    if (inImages && depth === 2 && state === 'value') {
+      state = 'comma';
+      valueEnd = i;
+    }
+  }
+  return { keys, edits, repairs };
+}
+
+/**
+ * Reads manifest.json as written by `stableStringify`, by hand in the SPEC's
+ * layout, or as left by a union merge. Throws a SyntaxError for text that is
+ * not JSON even after the repairs above.
+ */
+export function readManifestText(text: string): ManifestText {
+  const scan = scanImages(text);
+  // Every image key is renamed to its index, so that JSON.parse keeps a key given twice.
+  const edits: Edit[] = [...scan.edits, ...scan.keys.map((k, index) => ({ at: k.start, remove: k.end - k.start, insert: `"#${index}"` }))];
+  let patched = text;
+  for (const edit of edits.sort((a, b) => b.at - a.at)) patched = patched.slice(0, edit.at) + edit.insert + patched.slice(edit.at + edit.remove);
+  const parsed = JSON.parse(patched) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { document: {}, images: undefined, repairs: scan.repairs };
+  const { images, ...document } = parsed as Record<string, unknown>;
+  if (!images || typeof images !== 'object' || Array.isArray(images)) return { document, images: undefined, repairs: scan.repairs };
+  const members = Object.entries(images).map(([id, value]): [string, unknown] => [scan.keys[Number(id.slice(1))]!.name, value]);
+  return { document, images: members, repairs: scan.repairs };
+}
