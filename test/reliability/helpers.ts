@@ -75,10 +75,10 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** `vite build` in a child process (fixtures/build.ts, the built plugin), started; `done` settles when it exits. */
-export function startChildBuild(root: string, options: GeneratedImagesOptions, run: { outDir?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<ChildResult> } {
-  const child = spawn(NODE, [BUILD_SCRIPT, root, run.outDir ?? 'dist', JSON.stringify(options)], {
-    cwd: root,
+/** A script run by the project's Node in a process of its own; `done` settles when it exits. */
+export function startNode(script: string, args: string[], run: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<ChildResult> } {
+  const child = spawn(NODE, [script, ...args], {
+    cwd: run.cwd ?? REPO,
     env: { ...process.env, CI: '', AGNIC_API_KEY: '', AGNIC_BASE_URL: '', ...run.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -91,6 +91,11 @@ export function startChildBuild(root: string, options: GeneratedImagesOptions, r
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { child, done };
+}
+
+/** `vite build` in a child process (fixtures/build.ts, the built plugin), started. */
+export function startChildBuild(root: string, options: GeneratedImagesOptions, run: { outDir?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<ChildResult> } {
+  return startNode(BUILD_SCRIPT, [root, run.outDir ?? 'dist', JSON.stringify(options)], { cwd: root, env: run.env });
 }
 
 /** `vite build` in a child process, run to its end. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,14 @@ interface LockOwner {
   pid: number;
   host: string;
   at: number;
+  /** Tells this holder's lock from a later one at the same path, so a release never removes someone else's. */
+  token: string;
 }
+
+/** A process that died while breaking a stale lock leaves its `.break` file; others clear it after this long. */
+const BREAK_STALE_MS = 5_000;
+/** A lock file with no readable owner (its writer was killed between creating and writing it) is stale after this long. */
+const UNREADABLE_STALE_MS = 2_000;
 
 function alive(pid: number): boolean {
   try {
@@ -19,6 +27,27 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+function owner(): LockOwner {
+  return { pid: process.pid, host: os.hostname(), at: Date.now(), token: randomBytes(8).toString('hex') };
+}
+
+/** Creates `file` only if it does not exist. */
+async function create(file: string, content: string): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
 /**
  * A lock file shared by every process using the cache (builds, dev servers,
  * the CLI). A lock whose owner died (same host, pid gone) or that is older
@@ -26,49 +55,57 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function acquireLock(file: string, options: { staleMs: number; signal?: AbortSignal }): Promise<() => Promise<void>> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), at: Date.now() };
+  const me = owner();
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
-    try {
-      const handle = await fs.open(file, 'wx');
-      await handle.writeFile(JSON.stringify(me));
-      await handle.close();
+    if (await create(file, JSON.stringify(me))) {
       let released = false;
       return async () => {
         if (released) return;
         released = true;
-        await fs.rm(file, { force: true });
+        // Only our own: had we held it past staleMs, another process may own this path now.
+        if ((await readOwner(file))?.token === me.token) await fs.rm(file, { force: true });
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (await isStale(file, options.staleMs)) {
-      // Rename first so that two processes breaking the same stale lock cannot both win.
-      const grave = `${file}.stale-${process.pid}-${attempt}`;
-      try {
-        await fs.rename(file, grave);
-        await fs.rm(grave, { force: true });
-      } catch {
-        /* another process broke it first */
-      }
-      continue;
-    }
+    if (await breakIfStale(file, options.staleMs)) continue;
     await sleep(Math.min(25 * 2 ** Math.min(attempt, 4), 400));
   }
 }
 
-async function isStale(file: string, staleMs: number): Promise<boolean> {
-  let owner: Partial<LockOwner> = {};
-  let mtime = Date.now();
-  try {
-    const [text, stat] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
-    mtime = stat.mtimeMs;
-    owner = JSON.parse(text) as LockOwner;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    // Half-written by a process killed between open and write: stale once it is not brand new.
-    return Date.now() - mtime > 2000;
+/**
+ * Removes a stale lock. Breakers take turns through `<file>.break` and check
+ * again once it is theirs: without that, two processes that both saw the
+ * same stale lock could each remove it, the second removing the fresh lock
+ * the first had just taken, and both would go on holding "the" lock.
+ */
+async function breakIfStale(file: string, staleMs: number): Promise<boolean> {
+  if (!(await isStale(file, staleMs))) return false;
+  const breaker = `${file}.break`;
+  if (!(await create(breaker, JSON.stringify(owner())))) {
+    if (await isStale(breaker, BREAK_STALE_MS)) await fs.rm(breaker, { force: true });
+    return false;
   }
-  if (owner.host === os.hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid && !alive(owner.pid)) return true;
-  return Date.now() - (owner.at ?? mtime) > staleMs;
+  try {
+    if (await isStale(file, staleMs)) await fs.rm(file, { force: true });
+  } finally {
+    await fs.rm(breaker, { force: true });
+  }
+  return true;
+}
+
+async function readOwner(file: string): Promise<Partial<LockOwner> | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as Partial<LockOwner>;
+  } catch {
+    return undefined;
+  }
+}
+
+async function isStale(file: string, staleMs: number): Promise<boolean> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) return false;
+  const holder = await readOwner(file);
+  if (!holder) return Date.now() - stat.mtimeMs > UNREADABLE_STALE_MS;
+  if (holder.host === os.hostname() && typeof holder.pid === 'number' && holder.pid !== process.pid && !alive(holder.pid)) return true;
+  return Date.now() - (holder.at ?? stat.mtimeMs) > staleMs;
 }
