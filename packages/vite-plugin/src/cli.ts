@@ -1,14 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { CacheError } from './cache.js';
-import { GeneratedImagesError } from './errors.js';
-import { OptionsError } from './options.js';
 import { CliUsageError, parseCommandLine, type ParsedCommand } from './cli/args.js';
-import { openContext } from './cli/context.js';
-import { generate } from './cli/generate.js';
-import { prune } from './cli/prune.js';
-import { status } from './cli/status.js';
-import { verify } from './cli/verify.js';
 
 /** Runs one command line; resolves to the exit status: 0 fine, 1 a finding or a failure, 2 a usage error. */
 async function main(argv: string[]): Promise<number> {
@@ -33,18 +25,25 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runCommand(command: ParsedCommand): Promise<number> {
+  // Loaded only for a command, so that --help and usage errors answer at once (no Vite, sharp or openai).
+  const [{ CacheError }, { GeneratedImagesError }, { OptionsError }, { openContext }] = await Promise.all([
+    import('./cache.js'),
+    import('./errors.js'),
+    import('./options.js'),
+    import('./cli/context.js'),
+  ]);
   try {
     // `generate` is the deliberate way to fill a frozen project's cache, so frozen does not apply to it.
     const context = await openContext(command, process.cwd(), command.command === 'generate' ? { frozen: false } : {});
     switch (command.command) {
       case 'status':
-        return await status(context, command.flags);
+        return await (await import('./cli/status.js')).status(context, command.flags);
       case 'generate':
-        return await generate(context, command.flags);
+        return await (await import('./cli/generate.js')).generate(context, command.flags);
       case 'prune':
-        return await prune(context, command.flags);
+        return await (await import('./cli/prune.js')).prune(context, command.flags);
       case 'verify':
-        return await verify(context);
+        return await (await import('./cli/verify.js')).verify(context);
     }
   } catch (error) {
     if (error instanceof CliUsageError) {
