@@ -40,12 +40,15 @@ const PROPS = ['prompt', 'ratio', 'alt', 'variant', 'widths', 'sizes', 'formats'
 /** Attributes users commonly mean for the `<img>`; never flagged as misspellings. */
 const COMMON_ATTRIBUTES = new Set(['class', 'classname', 'id', 'title', 'style', 'role', 'fetchpriority', 'crossorigin', 'referrerpolicy', 'key', 'slot', 'pictureattributes', 'itemprop', 'tabindex', 'draggable', 'hidden', 'lang', 'dir', 'is', 'ref', 'ismap', 'usemap']);
 
+/** Edits between two names, a swap of neighbours counting as one (`raito` is one slip from `ratio`). */
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
+    for (let j = 1; j <= b.length; j++) {
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
   return d[a.length]![b.length]!;
 }
 
