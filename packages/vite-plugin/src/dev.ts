@@ -30,8 +30,8 @@ export function variantMiddleware(pipeline: ImagePipeline, base: string): Connec
 }
 
 export interface DevHooks {
-  /** A generation failed; the usage shows a "failed" placeholder from now on until its file changes. */
-  onError(usage: Usage, error: Error): void;
+  /** A generation failed (`reason`: the gateway's or the check's words); the usage shows a "failed" placeholder until its file changes. */
+  onError(usage: Usage, reason: string): void;
 }
 
 function shorten(text: string, max: number): string {
@@ -51,7 +51,7 @@ export class DevRenderer {
   /** Images being generated → the callers (by id) to tell when each is ready. */
   private readonly waiting = new Map<string, Map<string, () => void>>();
   /** Images whose generation failed, with the files that use them: not retried until one of those changes. */
-  private readonly failures = new Map<string, { error: Error; files: Set<string> }>();
+  private readonly failures = new Map<string, { usage: Usage; reason: string; files: Set<string> }>();
 
   constructor(
     private readonly pipeline: ImagePipeline,
@@ -70,7 +70,7 @@ export class DevRenderer {
     const failure = this.failures.get(key);
     if (failure) {
       failure.files.add(usage.loc.file);
-      return renderPending(usage, `Failed: ${shorten(failure.error.message, 90)}`, syntax, settings);
+      return renderPending(usage, `Failed: ${shorten(failure.reason, 90)}`, syntax, settings);
     }
     if (options.frozen || !options.apiKey) {
       if (!this.warned) {
@@ -94,13 +94,21 @@ export class DevRenderer {
         },
         (error: Error) => {
           this.waiting.delete(key);
-          this.failures.set(key, { error, files: new Set([usage.loc.file]) });
-          this.hooks.onError(usage, error);
+          // The pipeline's error lists every failed image; this usage's own reason is in its summary.
+          const miss = pipeline.summary.failed.findLast((m) => m.prompt === usage.prompt && m.ratio === usage.ratio);
+          const reason = miss?.reason ?? shorten(error.message, 500);
+          this.failures.set(key, { usage, reason, files: new Set([usage.loc.file]) });
+          this.hooks.onError(usage, reason);
         },
       );
     }
     callers.set(caller, onReady);
     return renderPending(usage, 'Generating…', syntax, settings);
+  }
+
+  /** The images that failed and have not been retried yet, oldest first. */
+  failed(): Array<{ usage: Usage; reason: string }> {
+    return [...this.failures.values()];
   }
 
   /** `file` was edited: images that failed there are tried again when next rendered. */

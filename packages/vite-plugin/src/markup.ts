@@ -45,15 +45,20 @@ function wrap(text: string, width: number, lines: number): string[] {
   return out;
 }
 
-/** An image of the right size showing the prompt, for the dev server while the real one is generated (or cannot be). */
-export function pendingSvg(prompt: string, ratio: Ratio, status: string): string {
+/**
+ * An image showing the prompt, drawn on the gateway's canvas for the ratio and
+ * sized to the box it stands in for (`width`×`height`), so that its intrinsic
+ * aspect ratio is exactly the final image's.
+ */
+export function pendingSvg(prompt: string, ratio: Ratio, status: string, box?: { width: number; height: number }): string {
   const { width, height } = expectedSize(ratio, null);
   const lines = wrap(prompt, Math.max(20, Math.floor(width / 22)), 4);
   const size = Math.round(width / 40);
   const text = [status, ...lines]
     .map((line, i) => `<text x="50%" y="${height / 2 + (i - lines.length / 2) * size * 1.5}" font-size="${i === 0 ? size * 0.8 : size}" fill="${i === 0 ? '#6b7280' : '#374151'}" text-anchor="middle" font-family="system-ui,sans-serif">${escapeXml(line)}</text>`)
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#e5e7eb"/>${text}</svg>`;
+  const { width: w, height: h } = box ?? { width, height };
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid slice"><rect width="100%" height="100%" fill="#e5e7eb"/>${text}</svg>`;
 }
 
 /** What a placeholder needs to take the final image's box: the usage's props and the widths it will be shown at. */
@@ -68,14 +73,17 @@ export type PendingUsage = Pick<Usage, 'prompt' | 'ratio'> &
 export function renderPending(usage: PendingUsage, status: string, syntax: Syntax, settings: { widths?: number[]; imageSize?: ImageSize | null } = {}): string {
   const source = expectedSize(usage.ratio, settings.imageSize ?? null);
   const widths = capWidths(usage.widths ?? settings.widths ?? DEFAULT_WIDTHS, source.width);
-  const width = widths[widths.length - 1]!;
-  const svg = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pendingSvg(usage.prompt, usage.ratio, status))}`;
+  const largest = widths[widths.length - 1]!;
+  // The box pictureModel gives the final image: the largest width (or the given width or height), the other side by the ratio.
+  const width = usage.width ?? (usage.height ? Math.round((usage.height * source.width) / source.height) : largest);
+  const height = usage.height ?? Math.round((width * source.height) / source.width);
+  const svg = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pendingSvg(usage.prompt, usage.ratio, status, { width, height }))}`;
   const plan: ImagePlan = {
     key: 'pending',
     width: source.width,
     height: source.height,
     sources: [],
-    fallback: { name: svg, width, height: Math.round((width * source.height) / source.width), transform: { format: 'png', quality: 100, effort: 0 } },
+    fallback: { name: svg, width: largest, height: Math.round((largest * source.height) / source.width), transform: { format: 'png', quality: 100, effort: 0 } },
     placeholder: null,
   };
   const props: RenderProps = {

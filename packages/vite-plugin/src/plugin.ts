@@ -150,13 +150,23 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
 
     configureServer(devServer) {
       server = devServer;
+      const failure = (usage: Usage, reason: string) => {
+        const where = formatLocation({ ...usage.loc, file: path.relative(config.root, usage.loc.file) });
+        const located = new GeneratedImagesError(`[generated-images] ${where}: ${JSON.stringify(usage.prompt)} could not be generated: ${reason}`, [usage.loc]);
+        const { id, loc, plugin } = overlayError(located);
+        return { type: 'error' as const, err: { message: located.message, stack: '', id, loc, plugin } };
+      };
       dev = new DevRenderer(pipeline, (name) => `${config.base}${DEV_PREFIX}${name}`, {
-        onError(usage, error) {
-          pipeline.reporter.warn(`${formatLocation({ ...usage.loc, file: path.relative(config.root, usage.loc.file) })}: ${error.message}`);
-          const located = new GeneratedImagesError(`[generated-images] ${formatLocation(usage.loc)}: ${error.message.replace(/^\[generated-images\]\s*/, '')}`, [usage.loc]);
-          const { id, loc, plugin } = overlayError(located);
-          devServer.environments.client.hot.send({ type: 'error', err: { message: located.message, stack: '', id, loc, plugin } });
+        onError(usage, reason) {
+          const payload = failure(usage, reason);
+          pipeline.reporter.warn(payload.err.message.replace(/^\[generated-images\] /, ''));
+          devServer.environments.client.hot.send(payload);
         },
+      });
+      // A page opened after a failure (or reloaded) shows it too, until the file that uses the image changes.
+      devServer.environments.client.hot.on('vite:client:connect', (_data, client) => {
+        const last = dev?.failed().at(-1);
+        if (last) client.send(failure(last.usage, last.reason));
       });
       devServer.middlewares.use(variantMiddleware(pipeline, config.base));
     },
