@@ -80,3 +80,16 @@ describe.each(FIXTURES)('a $name fixture', ({ name, source, at, prompt, alt }) =
     expect(code, 'the fixture itself is never rewritten').toContain('<GeneratedImage');
   });
 });
+
+describe('plugin order', () => {
+  it('asks for generatedImages() before mdx(), which would otherwise compile the tags away first', async () => {
+    const { resolveConfig } = await import('vite');
+    const { default: mdx } = await import('@mdx-js/rollup');
+    const { default: generatedImages } = await import('vite-plugin-generated-images');
+    const root = path.join(REPO, 'test/syntax/fixtures/mdx');
+    await expect(resolveConfig({ root, configFile: false, plugins: [{ enforce: 'pre', ...mdx() }, generatedImages()] }, 'build')).rejects.toThrow(
+      'put generatedImages() before mdx() in the plugins array',
+    );
+    await expect(resolveConfig({ root, configFile: false, plugins: [generatedImages(), { enforce: 'pre', ...mdx() }] }, 'build')).resolves.toBeTruthy();
+  });
+});

@@ -146,6 +146,11 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
       config = resolved;
       options = resolveOptions(userOptions, { root: resolved.root });
       pipeline = host?.pipeline ?? new ImagePipeline(options, viteReporter(resolved));
+      // MDX compiles its files in a 'pre' plugin too: placed first, it would leave us compiled JavaScript instead of <GeneratedImage> tags.
+      const names = resolved.plugins.map((p) => p.name);
+      if (!host && names.indexOf('@mdx-js/rollup') >= 0 && names.indexOf('@mdx-js/rollup') < names.indexOf(PLUGIN_NAME)) {
+        throw new Error('[generated-images] put generatedImages() before mdx() in the plugins array, so that it reads <GeneratedImage> in MDX source before MDX compiles it');
+      }
     },
 
     configureServer(devServer) {
