@@ -184,7 +184,7 @@ export class Gateway {
         ? `no answer from ${this.options.baseURL} within ${this.options.timeout} ms`
         : `could not connect to ${this.options.baseURL} (${redact(causeMessage(error), this.options.apiKey)}): check baseURL (or AGNIC_BASE_URL) and the network`;
     }
-    if (error instanceof SyntaxError) return `the reply is not valid JSON (${error.message.slice(0, 100)})`;
+    if (error instanceof SyntaxError) return `the reply is not valid JSON (${redact(error.message, this.options.apiKey).slice(0, 100)})`;
     return redact((error as Error).message, this.options.apiKey);
   }
 }
