@@ -1,4 +1,5 @@
-import OpenAI, { APIConnectionError, APIError } from 'openai';
+import type OpenAI from 'openai';
+import type { APIConnectionError, APIError } from 'openai';
 import { parseReply, InvalidReplyError, type GenerationResult, type ImageChatCompletion } from './reply.js';
 import type { ImageSize, Ratio } from './ratios.js';
 
@@ -25,6 +26,11 @@ export interface GatewayOptions {
   /** Called before each retry, for progress output. */
   onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
 }
+
+/** The SDK takes ~100 ms to load: a build from a complete cache never calls the gateway, so it loads on first use. */
+let sdk: typeof import('openai') | undefined;
+const isAPIError = (error: unknown): error is APIError => !!sdk && error instanceof sdk.APIError;
+const isConnectionError = (error: unknown): error is APIConnectionError => !!sdk && error instanceof sdk.APIConnectionError;
 
 export interface ModelCheck {
   warning?: string;
@@ -86,12 +92,17 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
  * the two never multiply).
  */
 export class Gateway {
-  private readonly client: OpenAI;
+  private client: OpenAI | undefined;
   private readonly options: GatewayOptions;
 
   constructor(options: GatewayOptions) {
     this.options = options;
-    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: options.timeout });
+  }
+
+  private async sdkClient(): Promise<OpenAI> {
+    sdk ??= await import('openai');
+    this.client ??= new sdk.default({ apiKey: this.options.apiKey, baseURL: this.options.baseURL, maxRetries: 0, timeout: this.options.timeout });
+    return this.client;
   }
 
   /** The chat completion call with image output, typed for what image gateways return. */
@@ -103,7 +114,8 @@ export class Gateway {
       image_config: { aspect_ratio: request.ratio, ...(request.imageSize ? { image_size: request.imageSize } : {}) },
       max_tokens: MAX_TOKENS,
     };
-    const reply: unknown = await this.client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal });
+    const client = await this.sdkClient();
+    const reply: unknown = await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal });
     return reply as ImageChatCompletion;
   }
 
@@ -114,11 +126,12 @@ export class Gateway {
    */
   async checkModel(): Promise<ModelCheck> {
     let models: ModelInfo[];
+    const client = await this.sdkClient();
     try {
-      const page = await this.client.get<{ data?: ModelInfo[] }>('/models', { query: { output_modalities: 'all' }, timeout: Math.min(this.options.timeout, 30_000) });
+      const page = await client.get<{ data?: ModelInfo[] }>('/models', { query: { output_modalities: 'all' }, timeout: Math.min(this.options.timeout, 30_000) });
       models = Array.isArray(page?.data) ? page.data : [];
     } catch (error) {
-      if (error instanceof APIError && error.status !== undefined && [401, 402, 403].includes(error.status)) throw this.fatal(error);
+      if (isAPIError(error) && error.status !== undefined && [401, 402, 403].includes(error.status)) throw this.fatal(error);
       return { warning: `could not list the gateway's models (${this.describe(error)}); trying ${this.options.model} anyway` };
     }
     const outputs = (m: ModelInfo) => m.architecture?.output_modalities ?? m.output_modalities ?? [];
@@ -151,10 +164,10 @@ export class Gateway {
         return { ...result, attempts: attempt };
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        if (error instanceof APIError && error.status !== undefined && !this.retryable(error.status)) throw this.fatal(error);
-        if (!(error instanceof APIError || error instanceof APIConnectionError || error instanceof InvalidReplyError || error instanceof SyntaxError)) throw error;
+        if (isAPIError(error) && error.status !== undefined && !this.retryable(error.status)) throw this.fatal(error);
+        if (!(isAPIError(error) || isConnectionError(error) || error instanceof InvalidReplyError || error instanceof SyntaxError)) throw error;
         lastReason = this.describe(error);
-        if (error instanceof APIError) delay = retryAfterMs(error.headers);
+        if (isAPIError(error)) delay = retryAfterMs(error.headers);
       }
       if (attempt === attempts) break;
       // Exponential backoff with jitter unless the gateway said when; never more than a minute.
@@ -176,8 +189,8 @@ export class Gateway {
   }
 
   private describe(error: unknown): string {
-    if (error instanceof APIError && error.status !== undefined) return `HTTP ${error.status}: ${redact(gatewayMessage(error), this.options.apiKey)}`;
-    if (error instanceof APIConnectionError) {
+    if (isAPIError(error) && error.status !== undefined) return `HTTP ${error.status}: ${redact(gatewayMessage(error), this.options.apiKey)}`;
+    if (isConnectionError(error)) {
       const timedOut = error.constructor.name.includes('Timeout') || /timed? ?out/i.test(error.message);
       // Name the gateway: a wrong baseURL shows up here, and it never carries credentials (options.ts refuses them).
       return timedOut

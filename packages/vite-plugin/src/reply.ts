@@ -1,4 +1,4 @@
-import sharp, { type Metadata, type Stats } from 'sharp';
+import type { Metadata, Stats } from 'sharp';
 import { sha256 } from './key.js';
 import { expectedSize, ratioDeviation, RATIO_TOLERANCE, type ImageSize, type Ratio } from './ratios.js';
 
@@ -100,6 +100,8 @@ export async function checkImage(data: Buffer, declared: string, expect: { ratio
   if (!mime) throw new InvalidReplyError(`the ${declared} image does not decode: its bytes are not a PNG, JPEG or WebP`);
   let stats: Stats;
   let meta: Metadata;
+  // Loaded here, not at the top: a build from a complete cache never checks a reply and need not pay for loading sharp.
+  const { default: sharp } = await import('sharp');
   try {
     const image = sharp(data, { failOn: 'error' });
     meta = await image.metadata();

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { mayContainUsage } from './extract.js';
@@ -13,8 +13,13 @@ export interface ScanOptions extends InterpretOptions {
   exclude?: string[];
 }
 
-/** Files read at once while scanning; enough to keep the disk busy without opening thousands of handles. */
-const READ_CONCURRENCY = 64;
+/**
+ * Files read between two turns of the event loop. A small source file read
+ * synchronously costs some microseconds; through fs.promises its open, stat,
+ * read and close are four thread-pool round trips, which made a scan of 5,000
+ * files three times slower. Batches keep a dev server responsive meanwhile.
+ */
+const READ_BATCH = 256;
 
 /** Finds every usage in the project's source before bundling, with the same extractor the transform uses. */
 export async function scanProject(options: ScanOptions): Promise<UsageScan & { files: number }> {
@@ -26,19 +31,21 @@ export async function scanProject(options: ScanOptions): Promise<UsageScan & { f
   });
   const files = [...new Set([...found.map((f) => path.normalize(f)), ...(options.files ?? []).map((f) => path.resolve(options.root, f))])].sort();
   const result: UsageScan & { files: number } = { usages: [], errors: [], warnings: [], files: files.length };
-  const perFile: UsageScan[] = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index]!;
-      const code = await fs.readFile(file, 'utf8').catch(() => '');
+  const perFile: UsageScan[] = [];
+  for (let start = 0; start < files.length; start += READ_BATCH) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const file of files.slice(start, start + READ_BATCH)) {
+      let code = '';
+      try {
+        code = readFileSync(file, 'utf8');
+      } catch {
+        // Deleted between the glob and the read: nothing to scan.
+      }
       // Astro components render in Node at build time: a prompt from an expression is resolved during render.
       const interpret = { allowDynamicPrompt: options.allowDynamicPrompt || file.endsWith('.astro') };
-      perFile[index] = mayContainUsage(code) ? findUsages(code, file, interpret) : { usages: [], errors: [], warnings: [] };
+      perFile.push(mayContainUsage(code) ? findUsages(code, file, interpret) : { usages: [], errors: [], warnings: [] });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+  }
   for (const scan of perFile) {
     result.usages.push(...scan.usages);
     result.errors.push(...scan.errors);

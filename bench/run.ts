@@ -1,0 +1,104 @@
+// `npm run bench [-- --quick]`: see bench/README.md.
+import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { writeCache } from './lib/cache.ts';
+import { FULL, QUICK, type Context } from './lib/context.ts';
+import { originals } from './lib/originals.ts';
+import { BENCH_TMP, REPO } from './lib/paths.ts';
+import { CheckError, table, type Figure } from './lib/report.ts';
+import { coldOptimization } from './figures/optimize.ts';
+import { warmBuild } from './figures/warm.ts';
+import { scan } from './figures/scan.ts';
+import { generation } from './figures/generate.ts';
+import { memory } from './figures/memory.ts';
+import { effort } from './figures/effort.ts';
+import { parallelism } from './figures/parallelism.ts';
+import { astro } from './figures/astro.ts';
+
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a !== '--quick');
+if (unknown.length) {
+  console.error(`usage: npm run bench [-- --quick]\nunknown argument: ${unknown.join(' ')}`);
+  process.exit(2);
+}
+const config = args.includes('--quick') ? QUICK : FULL;
+const work = path.join(BENCH_TMP, config.quick ? 'quick' : 'full');
+const lines: string[] = [];
+const log = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+const ctx: Context = { config, work, log };
+
+// Read from node_modules directly: not every package exports its package.json.
+const version = (name: string) => (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const started = Date.now();
+log(`# generated-images benchmark${config.quick ? ' (quick: small sizes, one trial; figures are not meaningful)' : ''}`);
+log();
+log(`${new Date().toISOString()} · ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}) · ${Math.round(os.totalmem() / 2 ** 30)} GB · load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+log(`node ${process.versions.node} · sharp ${version('sharp')} (libvips ${sharp.versions.vips}, ${sharp.concurrency()} libvips thread${sharp.concurrency() === 1 ? '' : 's'} per image) · vite ${version('vite')} · astro ${version('astro')} · openai ${version('openai')}`);
+log();
+
+const figures: Figure[] = [];
+let failed = false;
+const section = async (title: string, body: () => Promise<Figure[] | void>) => {
+  log(`## ${title}`);
+  const start = Date.now();
+  try {
+    const result = await body();
+    if (result) figures.push(...result);
+  } catch (error) {
+    failed = true;
+    log(`  FAILED: ${error instanceof CheckError ? 'output check: ' : ''}${(error as Error).stack ?? error}`);
+  }
+  log(`  (${((Date.now() - start) / 1000).toFixed(0)} s)`);
+  log();
+};
+
+await fs.rm(work, { recursive: true, force: true });
+await fs.mkdir(work, { recursive: true });
+
+const count = Math.max(config.images, config.memoryImages);
+const pictures = await originals(count, (done) => {
+  if (process.stdout.isTTY) process.stdout.write(`\rrendering benchmark pictures: ${done}/${count}${done === count ? '\n' : ''}`);
+});
+const originalsCache = path.join(work, 'originals-cache', 'generated-images');
+const images = await writeCache(originalsCache, pictures.slice(0, config.images));
+let warmCache: string | undefined;
+
+await section(`Cold optimization: ${config.images} images, ${config.settings.formats.join('+')} at ${config.settings.widths.join('/')}`, async () => {
+  const result = await coldOptimization(ctx, images, originalsCache);
+  warmCache = result.warmCache;
+  return result.figures;
+});
+
+await section(`Warm build from a fresh clone: ${config.images} images`, async () => {
+  if (!warmCache) throw new Error('no warm cache: the cold optimization failed');
+  return warmBuild(ctx, images, warmCache);
+});
+
+await section(`Astro: ${config.images} images, astro-generated-images against astro:assets <Picture>`, () => astro(ctx, images, originalsCache, warmCache));
+
+await section(`Scan: ${config.scan.files} source files, ${config.scan.usages} usages`, () => scan(ctx));
+
+await section(`Generation through the test gateway: ${config.generation.images} misses`, () => generation(ctx));
+
+await section(`Peak memory: cold build of ${config.memoryImages} images`, () => memory(ctx, pictures.slice(0, config.memoryImages)));
+
+await section('Encoder effort', () => effort(ctx, pictures.slice(0, config.effort.images)));
+
+await section('Parallelism: libvips threads against images in flight', () => parallelism(ctx, images.slice(0, config.parallelism.images), originalsCache));
+
+log('## Summary');
+log();
+log(table(['figure', 'measured', 'target', 'met'], figures.map((f) => [f.name, f.measured, f.target, f.met === null ? '–' : f.met ? 'yes' : 'NO'])));
+log();
+log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+await fs.writeFile(path.join(BENCH_TMP, `report-${config.quick ? 'quick' : 'full'}.md`), `${lines.join('\n')}\n`);
+if (failed) {
+  console.error('benchmark failed: see FAILED above');
+  process.exit(1);
+}
