@@ -30,7 +30,7 @@ function withPage(error: unknown, page: string): unknown {
  * at once and the rest shows a placeholder until it is ready.
  */
 export class AstroImageHost implements ImageHost {
-  /** Set by `astro:server:setup`: rendering is then dev rendering. */
+  /** The dev server, which reloads the page when an image it waited for is ready. */
   server: DevServer | undefined;
   /** Vite's base in dev, where the plugin's middleware serves the cache's files. */
   devBase = '/';
@@ -43,11 +43,13 @@ export class AstroImageHost implements ImageHost {
     readonly pipeline: ImagePipeline,
     /** The URL of a variant file in the build output. */
     private readonly buildUrl: (name: string) => string,
+    /** `astro dev`: what is not cached shows a placeholder instead of holding up the page. */
+    private readonly dev: boolean,
   ) {}
 
   async render(props: Record<string, unknown>, page: string): Promise<string> {
     const { request, render } = readProps(props, page);
-    if (this.server) return this.renderDev(request, render, page);
+    if (this.dev) return this.renderDev(request, render, page);
     try {
       // Also counts the image in the build's summary, as reused or to be generated.
       const misses = await this.pipeline.misses([request]);

@@ -9,6 +9,7 @@ import {
   relativeLocation,
   resolveOptions,
   scanProject,
+  withStatusLine,
   type GeneratedImagesOptions,
   type Reporter,
 } from 'vite-plugin-generated-images/core';
@@ -24,8 +25,9 @@ export { RATIOS } from 'vite-plugin-generated-images/core';
 /** The integration, with the options as the user gave them (the `generated-images` CLI reads them from astro.config). */
 export type GeneratedImagesIntegration = AstroIntegration & { api: { options: GeneratedImagesOptions } };
 
+/** Astro's logger, with the live progress line kept below its messages on a terminal. */
 function reporter(logger: AstroIntegrationLogger): Reporter {
-  return { info: (message) => logger.info(message), warn: (message) => logger.warn(message) };
+  return withStatusLine({ info: (message) => logger.info(message), warn: (message) => logger.warn(message) });
 }
 
 /** Where a variant is served from in the build: Astro's assets folder, behind `base` or `build.assetsPrefix`. */
@@ -68,10 +70,10 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
     name: 'astro-generated-images',
     api: { options },
     hooks: {
-      'astro:config:setup'({ config: initial, updateConfig, addMiddleware, logger }) {
+      'astro:config:setup'({ config: initial, command, updateConfig, addMiddleware, logger }) {
         config = initial;
         pipeline = new ImagePipeline(resolveOptions(options, { root: path.resolve(fileURLToPath(initial.root)) }), reporter(logger));
-        host = new AstroImageHost(pipeline, (name) => assetUrl(config, name));
+        host = new AstroImageHost(pipeline, (name) => assetUrl(config, name), command === 'dev');
         const hostId = randomUUID();
         unregister?.();
         unregister = registerHost(hostId, host);

@@ -9,7 +9,7 @@ export { findUsages, MAX_PROMPT_LENGTH, type Usage } from './usage.js';
 export { pictureModel, renderPicture, type RenderProps, type PictureModel } from './render.js';
 export { renderPending } from './markup.js';
 export { GeneratedImagesError } from './errors.js';
-export type { Reporter } from './progress.js';
+export { withStatusLine, type Reporter } from './progress.js';
 export type { SourceLocation } from './location.js';
 export { validateFormats, validateQuality, validateWidths, type Placeholder } from './options.js';
 export { pendingSvg } from './markup.js';

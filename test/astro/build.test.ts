@@ -1,0 +1,185 @@
+// `astro build` as a site author runs it (the CLI, as a child process) on
+// copies of a fixture with pages, a content collection in Markdown and MDX,
+// and prompts from frontmatter, against the test gateway, with real sharp.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../gateway/server.ts';
+import { hashTree } from '../helpers.ts';
+import { astro, copyAstroFixture, pictures, type Picture } from './helpers.ts';
+
+const KEY = 'agnic_tok_TESTKEY_astro_5e4d3c2b1a09';
+let gateway: TestGateway;
+
+beforeAll(async () => {
+  gateway = await startTestGateway();
+});
+afterAll(async () => {
+  await gateway.close();
+});
+
+const options = (extra: Record<string, unknown> = {}) => JSON.stringify({ widths: [64, 128], ...extra });
+/** A build allowed to generate: the key, the test gateway, and frozen: false set explicitly (CI may be set around us). */
+const generating = () => ({ AGNIC_API_KEY: KEY, AGNIC_BASE_URL: gateway.url, GI_OPTIONS: options({ frozen: false }) });
+/** What CI does with a committed cache: CI set, no key. */
+const offline = () => ({ CI: 'true', AGNIC_BASE_URL: gateway.url, GI_OPTIONS: options() });
+const prompts = () => gateway.chatRequests().map((r) => r.body.messages[0].content as string);
+
+const page = (dir: string, route: string) => fs.readFile(path.join(dir, 'dist', route, 'index.html'), 'utf8');
+const widths = (picture: Picture) => picture.sources.map((s) => [s.type, s.srcset.map(([, w]) => w)]);
+
+describe('astro build of a site with pages, a content collection, Markdown and MDX', () => {
+  let dir: string;
+  let cold: Awaited<ReturnType<typeof astro>>;
+  let coldDist: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await copyAstroFixture('site');
+    gateway.reset();
+    cold = await astro(['build'], dir, generating());
+    coldDist = await hashTree(path.join(dir, 'dist'));
+  });
+
+  it('generates each image once: literal prompts before the build, prompts from the collection while pages render', () => {
+    expect(cold.code, cold.output).toBe(0);
+    expect(prompts().sort()).toEqual([
+      'A green hill under a tall sky',
+      'A heron standing in reeds at sunrise',
+      'A lighthouse on a cliff at dusk',
+      // alpha and beta share this hero: one request.
+      'A red fox asleep in fresh snow',
+      'A small blue rowing boat',
+    ]);
+    expect(gateway.chatRequests().find((r) => r.body.messages[0].content.startsWith('A heron'))!.body.image_config).toEqual({ aspect_ratio: '3:2' });
+    expect(cold.output).toMatch(/\[astro-generated-images\] images: 5 generated, 0 reused from the cache, \d+ variants encoded/);
+  });
+
+  it('renders <picture> markup with avif and webp sources at the requested widths, attributes where Astro users expect them', async () => {
+    const [hero, ...rest] = pictures(await page(dir, ''));
+    expect(rest).toEqual([]);
+    expect(hero!.attributes).toEqual({ class: 'frame' });
+    expect(widths(hero!)).toEqual([['image/avif', [64, 128]], ['image/webp', [64, 128]]]);
+    expect(hero!.img).toMatchObject({ width: '128', height: '73', alt: 'Lighthouse', class: 'hero', loading: 'eager', decoding: 'async' });
+    expect(hero!.img.src).toMatch(/^\/_astro\/[0-9a-f]{16}-128-[0-9a-f]{8}\.jpg$/);
+    expect(hero!.img.style).toContain('background-image:url("data:image/webp;base64,');
+
+    const alpha = await page(dir, 'posts/alpha');
+    expect(alpha).not.toContain('GeneratedImage');
+    const [alphaHero, boat] = pictures(alpha);
+    expect(alphaHero!.img).toMatchObject({ alt: 'Alpha', width: '128', height: '73', loading: 'lazy' });
+    // From the Markdown's text: a literal tag rendered through the same component.
+    expect(boat!.img).toMatchObject({ alt: 'Boat', width: '128', height: '128' });
+    expect(widths(boat!)).toEqual([['image/avif', [64, 128]], ['image/webp', [64, 128]]]);
+
+    const [betaHero] = pictures(await page(dir, 'posts/beta'));
+    expect(betaHero).toEqual({ ...alphaHero, img: { ...alphaHero!.img, alt: 'Beta' } });
+
+    const [gammaHero, hill] = pictures(await page(dir, 'posts/gamma'));
+    expect(gammaHero!.img).toMatchObject({ alt: 'Gamma', width: '128', height: '85' });
+    expect(widths(hill!)).toEqual([['image/avif', [64]], ['image/webp', [64]]]);
+    expect(hill!.img).toMatchObject({ alt: 'Hill', width: '64', height: '112' });
+  });
+
+  it('puts exactly the referenced files into dist/_astro, each decoding at the size its markup says', async () => {
+    const referenced = new Set<string>();
+    for (const route of ['', 'posts/alpha', 'posts/beta', 'posts/gamma']) {
+      for (const picture of pictures(await page(dir, route))) {
+        const ratio = Number(picture.img.height) / Number(picture.img.width);
+        for (const source of picture.sources) {
+          for (const [url, width] of source.srcset) {
+            const meta = await sharp(path.join(dir, 'dist', url)).metadata();
+            expect([meta.format, meta.width]).toEqual([source.type === 'image/avif' ? 'heif' : 'webp', width]);
+            expect(Math.abs(meta.height! / meta.width! - ratio)).toBeLessThan(0.02);
+            referenced.add(url);
+          }
+        }
+        const fallback = await sharp(path.join(dir, 'dist', picture.img.src!)).metadata();
+        expect([fallback.format, fallback.width, fallback.height]).toEqual(['jpeg', Number(picture.img.width), Number(picture.img.height)]);
+        referenced.add(picture.img.src!);
+      }
+    }
+    const images = (await fs.readdir(path.join(dir, 'dist/_astro'))).filter((f) => /\.(avif|webp|jpg|png)$/.test(f));
+    expect(images.map((f) => `/_astro/${f}`).sort()).toEqual([...referenced].sort());
+    expect(cold.output).toContain(`${referenced.size} files in _astro/`);
+  });
+
+  it('builds again from the cache, with CI set and no key, making no request and the same HTML and assets', async () => {
+    gateway.reset();
+    const warm = await astro(['build'], dir, offline());
+    expect(warm.code, warm.output).toBe(0);
+    expect(gateway.requests).toEqual([]);
+    expect(warm.output).toMatch(/images: 0 generated, 5 reused from the cache, 0 variants encoded/);
+    expect(await hashTree(path.join(dir, 'dist'))).toEqual(coldDist);
+  });
+
+  it('under frozen, fails naming each page whose prompt from the collection is not cached, and asks for nothing', async () => {
+    const cache = await hashTree(path.join(dir, 'generated-images'));
+    const edit = async (file: string, from: string, to: string) => {
+      const full = path.join(dir, 'src/content/posts', file);
+      await fs.writeFile(full, (await fs.readFile(full, 'utf8')).replace(from, to));
+    };
+    await edit('alpha.md', 'A red fox asleep in fresh snow', 'A grey wolf howling at the moon');
+    await edit('gamma.mdx', 'A heron standing in reeds at sunrise', 'A kingfisher diving into a pond');
+    gateway.reset();
+    const frozen = await astro(['build'], dir, offline());
+    expect(frozen.code).not.toBe(0);
+    expect(frozen.output).toContain('2 images with prompts from data are missing from the cache (generated-images) and frozen mode is on (CI is set)');
+    expect(frozen.output).toMatch(/\/posts\/alpha\/ +"A grey wolf howling at the moon" \(16:9\)/);
+    expect(frozen.output).toMatch(/\/posts\/gamma\/ +"A kingfisher diving into a pond" \(3:2\)/);
+    expect(gateway.requests).toEqual([]);
+    expect(await hashTree(path.join(dir, 'generated-images'))).toEqual(cache);
+  });
+
+  it('fails on a bad ratio from data while rendering, naming the page and the value', async () => {
+    const post = path.join(dir, 'src/content/posts/gamma.mdx');
+    await fs.writeFile(post, (await fs.readFile(post, 'utf8')).replace("heroRatio: '3:2'", "heroRatio: '5:3'"));
+    gateway.reset();
+    const result = await astro(['build'], dir, offline());
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('<GeneratedImage> on /posts/gamma/: invalid ratio "5:3" for prompt "A kingfisher diving into a pond"; allowed: "1:1"');
+    expect(gateway.requests).toEqual([]);
+  });
+});
+
+describe('astro build errors before any page renders', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await copyAstroFixture('site', 'errors');
+  });
+
+  it('under frozen, lists every literal usage missing from the cache with its file:line:column', async () => {
+    gateway.reset();
+    const result = await astro(['build'], dir, { ...offline(), AGNIC_API_KEY: KEY });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('3 images are missing from the cache (generated-images) and frozen mode is on (CI is set), so nothing was requested from the gateway');
+    expect(result.output).toMatch(/src\/pages\/index\.astro:6:5 +"A lighthouse on a cliff at dusk" \(16:9\)/);
+    expect(result.output).toMatch(/src\/content\/posts\/alpha\.md:7:1 +"A small blue rowing boat" \(1:1\)/);
+    expect(result.output).toMatch(/src\/content\/posts\/gamma\.mdx:10:1 +"A green hill under a tall sky" \(9:16\)/);
+    expect(gateway.requests).toEqual([]);
+  });
+
+  it('without an API key, says to set AGNIC_API_KEY and lists the misses before any request', async () => {
+    gateway.reset();
+    const result = await astro(['build'], dir, { AGNIC_BASE_URL: gateway.url, GI_OPTIONS: options({ frozen: false }) });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('set AGNIC_API_KEY (or the apiKey option)');
+    expect(result.output).toMatch(/src\/pages\/index\.astro:6:5 +"A lighthouse on a cliff at dusk"/);
+    expect(gateway.requests).toEqual([]);
+  });
+
+  it('fails on a bad ratio in an .astro file with its file:line:column and the allowed ratios', async () => {
+    await fs.writeFile(
+      path.join(dir, 'src/pages/bad.astro'),
+      ['---', "import { GeneratedImage } from 'astro-generated-images/components';", '---', '<p>Intro</p>', '  <GeneratedImage prompt="A cat" ratio="7:5" alt="" />', ''].join('\n'),
+    );
+    gateway.reset();
+    const result = await astro(['build'], dir, generating());
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('src/pages/bad.astro:5:34: invalid ratio "7:5"; allowed: "1:1", "16:9", "9:16", "4:3", "3:2"');
+    expect(gateway.requests).toEqual([]);
+    await fs.rm(path.join(dir, 'src/pages/bad.astro'));
+  });
+});

@@ -1,0 +1,65 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { BIN, REPO, run, type RunResult } from '../helpers.ts';
+
+/**
+ * Copies a fixture of test/astro/fixtures under test/.tmp (inside the repo, so
+ * that it resolves the workspace packages from node_modules).
+ */
+export async function copyAstroFixture(name: string, label = name): Promise<string> {
+  const base = path.join(REPO, 'test', '.tmp');
+  await fs.mkdir(base, { recursive: true });
+  const dir = await fs.mkdtemp(path.join(base, `astro-${label}-`));
+  await fs.cp(path.join(REPO, 'test', 'astro', 'fixtures', name), dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * A user's shell, not the test runner's: Astro changes how it serves and
+ * builds under Vitest (`VITEST`) and `NODE_ENV=test`, and CI, the key and the
+ * gateway are set only where a test passes them.
+ */
+export function userEnv(env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const unset = Object.keys(process.env).filter((k) => k.startsWith('VITEST') || ['NODE_ENV', 'TEST', 'MODE', 'PROD', 'DEV', 'SSR', 'BASE_URL'].includes(k));
+  return { ...Object.fromEntries(unset.map((k) => [k, undefined])), CI: undefined, AGNIC_API_KEY: undefined, AGNIC_BASE_URL: undefined, GI_OPTIONS: undefined, ...env };
+}
+
+/** An `astro` command as a user runs it (see `userEnv`). */
+export async function astro(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  const result = await run(path.join(BIN, 'astro'), args, { cwd, env: userEnv(env) });
+  return { ...result, output: stripVTControlCharacters(result.output) };
+}
+
+export interface Picture {
+  attributes: Record<string, string>;
+  sources: Array<{ type: string; sizes: string; srcset: Array<[string, number]> }>;
+  img: Record<string, string>;
+}
+
+function attributes(tag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const inner = tag.replace(/^<[\w-]+/, '').replace(/\/?>$/, '');
+  for (const m of inner.matchAll(/([\w:-]+)(?:="([^"]*)")?/g)) out[m[1]!] = (m[2] ?? '').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return out;
+}
+
+/** The `<picture>` elements of a built page, as a browser would read them. */
+export function pictures(html: string): Picture[] {
+  return [...html.matchAll(/<picture\b[^>]*>[\s\S]*?<\/picture>/g)].map(([element]) => {
+    const open = /^<picture\b[^>]*>/.exec(element)![0];
+    const sources = [...element.matchAll(/<source\b[^>]*>/g)].map(([tag]) => {
+      const a = attributes(tag);
+      return {
+        type: a.type!,
+        sizes: a.sizes!,
+        srcset: a.srcset!.split(', ').map((item) => {
+          const [url, w] = item.split(' ');
+          return [url!, Number(w!.slice(0, -1))] as [string, number];
+        }),
+      };
+    });
+    const img = /<img\b[^>]*>/.exec(element)![0];
+    return { attributes: attributes(open), sources, img: attributes(img) };
+  });
+}
