@@ -26,11 +26,12 @@ async function main(argv: string[]): Promise<number> {
 
 async function runCommand(command: ParsedCommand): Promise<number> {
   // Loaded only for a command, so that --help and usage errors answer at once (no Vite, sharp or openai).
-  const [{ CacheError }, { GeneratedImagesError }, { OptionsError }, { openContext }] = await Promise.all([
+  const [{ CacheError }, { GeneratedImagesError }, { OptionsError }, { openContext }, { ConfigError }] = await Promise.all([
     import('./cache.js'),
     import('./errors.js'),
     import('./options.js'),
     import('./cli/context.js'),
+    import('./cli/project.js'),
   ]);
   try {
     // `generate` is the deliberate way to fill a frozen project's cache, so frozen does not apply to it.
@@ -50,7 +51,7 @@ async function runCommand(command: ParsedCommand): Promise<number> {
       process.stderr.write(`generated-images: ${error.message}\n`);
       return 2;
     }
-    const known = error instanceof GeneratedImagesError || error instanceof CacheError || error instanceof OptionsError;
+    const known = [GeneratedImagesError, CacheError, OptionsError, ConfigError].some((type) => error instanceof type);
     const message = known ? (error as Error).message : (error as Error)?.stack ?? String(error);
     process.stderr.write(`${message.startsWith('[generated-images]') ? message : `generated-images: ${message}`}\n`);
     return 1;

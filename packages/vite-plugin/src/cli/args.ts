@@ -168,7 +168,8 @@ export function parseCommandLine(argv: string[]): Parsed {
   }
   if (parsed.values.help) return { help: commandHelp(first) };
   if (parsed.positionals.length > 1) throw new CliUsageError(`unexpected argument "${parsed.positionals[1]}" after "${first}"`, first);
-  const { root, config, help: _help, ...flags } = parsed.values;
+  const { root, config, ...flags } = parsed.values;
+  delete flags.help;
   for (const [name, value] of [['root', root], ['config', config]] as const) {
     if (value === '') throw new CliUsageError(`--${name} needs a value`, first);
   }

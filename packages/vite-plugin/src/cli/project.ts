@@ -10,6 +10,14 @@ export const ASTRO_INTEGRATION_NAME = 'astro-generated-images';
 const ASTRO_CONFIGS = ['astro.config.mjs', 'astro.config.js', 'astro.config.ts', 'astro.config.mts', 'astro.config.cjs', 'astro.config.cts'];
 const VITE_CONFIGS = ['vite.config.js', 'vite.config.mjs', 'vite.config.ts', 'vite.config.cjs', 'vite.config.mts', 'vite.config.cts'];
 
+/** The project's config does not load: its own error, as the build would show it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
 /** A project as its own config describes it: nothing about the images is configured twice. */
 export interface Project {
   framework: 'vite' | 'astro';
@@ -85,10 +93,17 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw new CliUsageError(`--config ${request.config}: no such file`);
   const framework = path.basename(configFile).startsWith('astro.config.') ? 'astro' : 'vite';
 
-  const { loadConfigFromFile } = await import('vite');
-  const loaded = await loadConfigFromFile({ command: 'build', mode: 'production', isSsrBuild: false, isPreview: false }, configFile, base, 'silent');
-  const config = (loaded?.config ?? {}) as Record<string, unknown>;
   const configName = path.basename(configFile);
+  const { loadConfigFromFile } = await import('vite');
+  let loaded: Awaited<ReturnType<typeof loadConfigFromFile>>;
+  try {
+    loaded = await loadConfigFromFile({ command: 'build', mode: 'production', isSsrBuild: false, isPreview: false }, configFile, base, 'silent');
+  } catch (error) {
+    // Bundler errors come with colours and a code frame of the bundled file: the first lines say what is wrong.
+    const lines = String((error as Error).message).replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !/^\s*[│╭╰─]/.test(l));
+    throw new ConfigError(`could not load ${configName}: ${lines.slice(0, 2).join(' ')} (\`${framework} build\` shows the whole error)`);
+  }
+  const config = (loaded?.config ?? {}) as Record<string, unknown>;
 
   if (framework === 'astro') {
     const root = pathOption(config.root, base);

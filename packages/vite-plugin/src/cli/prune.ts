@@ -37,6 +37,13 @@ async function fileSize(file: string): Promise<number> {
   return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
 }
 
+/** "2 images and 3 files": entries with everything of theirs, and single files or records. */
+function counted(items: Array<{ kind: 'image' | 'file' }>): string {
+  const images = items.filter((i) => i.kind === 'image').length;
+  const files = items.length - images;
+  return [images && plural(images, 'image'), files && plural(files, 'file')].filter(Boolean).join(' and ');
+}
+
 /**
  * `generated-images prune`: deletes what no usage refers to, always through the
  * cache store (record first, then files), so that the manifest never names a
@@ -56,15 +63,16 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
   // Render-time prompts (Astro) may use any entry: without --include-dynamic, keep what only they could use.
   const guarded = inventory.dynamic.length > 0 && !flags['include-dynamic'];
   const deletions: Deletion[] = [];
-  const kept: string[] = [];
+  const kept: Array<{ kind: 'image' | 'file'; what: string }> = [];
   const variantBytes = (variants: Record<string, { bytes: number }>) => Object.values(variants).reduce((n, v) => n + v.bytes, 0);
 
   for (const { key, entry } of inventory.unused) {
     const line = `${key}  ${describeImage(entry)}`;
-    if (guarded) kept.push(line);
+    if (guarded) kept.push({ kind: 'image', what: line });
     else {
       const files = `${entry.file} and ${plural(Object.keys(entry.variants).length, 'variant')}`;
-      deletions.push({ kind: 'image', what: line, why: `used nowhere (${files})`, bytes: entry.bytes + variantBytes(entry.variants), run: () => cache.delete(key) });
+      const why = inventory.dynamic.length ? 'no static usage refers to it' : 'used nowhere';
+      deletions.push({ kind: 'image', what: line, why: `${why} (${files})`, bytes: entry.bytes + variantBytes(entry.variants), run: () => cache.delete(key) });
     }
   }
   for (const image of inventory.images) {
@@ -87,7 +95,7 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
         if (image.missingVariants.includes(name)) {
           deletions.push({ kind: 'file', what, why: 'recorded but missing: its record is dropped so that the next build encodes it again', bytes: 0, run: () => cache.deleteVariant(image.key, name) });
         }
-      } else if (guarded) kept.push(what);
+      } else if (guarded) kept.push({ kind: 'file', what });
       else deletions.push({ kind: 'file', what, why: `no usage shows it any more (of ${image.key})`, bytes: meta.bytes, run: () => cache.deleteVariant(image.key, name) });
     }
   }
@@ -113,7 +121,7 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
     if (isStaleTemp(name)) await orphan(cache.dir, name, 'left by an interrupted write');
     // An original whose entry never landed is adopted by the next build that uses it, at no cost: keep those.
     else if (match && !named.has(name) && !usedKeys.has(match[1]!)) {
-      if (guarded) kept.push(context.rel(path.join(cache.dir, name)));
+      if (guarded) kept.push({ kind: 'file', what: context.rel(path.join(cache.dir, name)) });
       else await orphan(cache.dir, name, 'not in manifest.json and used nowhere');
     }
   }
@@ -126,15 +134,13 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
   }
   if (kept.length) {
     out.push(
-      `kept ${plural(kept.length, 'entry or file', 'entries and files')} that no static usage refers to, because ${plural(inventory.dynamic.length, 'prompt is', 'prompts are')} computed at render time (${locations(inventory.dynamic, project.root)}) and may use them:`,
-      ...kept.map((k) => `  ${k}`),
-      '  pass --include-dynamic to delete them too (an image a render-time prompt still uses is then generated again, at its cost)',
+      `kept ${counted(kept)} that no static usage refers to: ${plural(inventory.dynamic.length, 'prompt is', 'prompts are')} computed at render time (${locations(inventory.dynamic, project.root)}) and may use them`,
+      ...kept.map((k) => `  ${k.what}`),
+      'pass --include-dynamic to delete them too (an image a render-time prompt still uses is then generated again, at its cost)',
     );
   }
   const bytes = deletions.reduce((n, d) => n + d.bytes, 0);
-  const images = deletions.filter((d) => d.kind === 'image').length;
-  const counts = [images && plural(images, 'image'), deletions.length - images && plural(deletions.length - images, 'file')].filter(Boolean).join(' and ');
-  out.push(deletions.length ? `${dry ? 'dry run: would delete' : 'pruned'} ${counts}${bytes ? ` (${size(bytes)})` : ''}${dry ? '; nothing was changed' : ''}` : 'nothing to prune');
+  out.push(deletions.length ? `${dry ? 'dry run: would delete' : 'pruned'} ${counted(deletions)}${bytes ? ` (${size(bytes)})` : ''}${dry ? '; nothing was changed' : ''}` : 'nothing to prune');
   if (!dry && deletions.length) await cache.flush();
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
