@@ -18,7 +18,7 @@ const KEYS = new Map(IMAGES.map((i) => [i.prompt, cacheKey({ model: 'google/gemi
 const BODY = IMAGES.map((i) => tag(i.prompt, i.ratio)).join('\n');
 const TRIALS = 20;
 /** Kills on one cache before a build is let finish: later kills land on a half-filled cache, stale locks and leftover temp files. */
-const KILLS_PER_CHAIN = 5;
+const KILLS_PER_CHAIN = 7;
 
 let gw: TestGateway;
 const roots: string[] = [];
@@ -81,7 +81,7 @@ function buildAndKill(root: string, plan: KillPlan): Promise<ChildResult> {
   return done.finally(() => clearInterval(poll));
 }
 
-it(`survives ${TRIALS} SIGKILLs at random moments with a consistent cache and no image paid twice`, { timeout: 300_000 }, async () => {
+it(`survives ${TRIALS} SIGKILLs at random moments with a consistent cache and no image paid twice`, { timeout: 600_000 }, async () => {
   const seed = Number(process.env.CRASH_SEED) || Date.now();
   const rand = random(seed);
   const violations: string[] = [];
@@ -98,8 +98,10 @@ it(`survives ${TRIALS} SIGKILLs at random moments with a consistent cache and no
       const before = await held(cacheDir);
       gw.reset();
       const plan = planKill(rand, KEYS.size - before.size);
+      const started = Date.now();
       const run = await buildAndKill(root, plan);
       trials++;
+      if (process.env.CRASH_DEBUG) console.log(`trial ${trials}: ${plan.description}, ${run.signal ?? run.code}, ${Date.now() - started} ms`);
       const where = `trial ${trials} (CRASH_SEED=${seed}, killed ${plan.description})`;
       if (run.signal === 'SIGKILL') kills++;
       else if (run.code !== 0) violations.push(`${where}: the build failed: ${run.stderr.slice(-500)}`);
@@ -116,7 +118,9 @@ it(`survives ${TRIALS} SIGKILLs at random moments with a consistent cache and no
     const before = await held(cacheDir);
     const missing = [...KEYS.values()].filter((key) => !before.has(key)).sort();
     gw.reset();
+    const finishStarted = Date.now();
     const finish = await childBuild(root, options());
+    if (process.env.CRASH_DEBUG) console.log(`completing build: ${finish.code}, ${Date.now() - finishStarted} ms, ${missing.length} missing`);
     const where = `chain ${chains} (CRASH_SEED=${seed}), completing build`;
     if (finish.code !== 0) violations.push(`${where}: failed: ${finish.stderr.slice(-500)}`);
     const requested = promptsOf(gw.chatRequests()).map((p) => KEYS.get(p)!).sort();
