@@ -5,6 +5,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
+import vue from '@vitejs/plugin-vue';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { Browser, Page } from 'playwright-core';
 import { createLogger, createServer, type PluginOption, type ViteDevServer } from 'vite';
 import generatedImages, { type GeneratedImagesOptions } from 'vite-plugin-generated-images';
@@ -40,19 +42,23 @@ interface Dev {
   url: string;
   server: ViteDevServer;
   warnings: string[];
+  infos: string[];
 }
 
-async function startDev(fixture: string, options: GeneratedImagesOptions, extra: PluginOption[] = []): Promise<Dev> {
-  const root = await copyProject(path.join(FIXTURES, fixture), `dev-${fixture}`);
+async function startDev(fixture: string, options: GeneratedImagesOptions, extra: PluginOption[] = [], base = '/'): Promise<Dev> {
+  const root = await copyProject(fixture.includes('/') ? path.join(REPO, fixture) : path.join(FIXTURES, fixture), `dev-${path.basename(fixture)}`);
   const warnings: string[] = [];
+  const infos: string[] = [];
   const logger = createLogger('warn', { allowClearScreen: false });
   const warn = logger.warn.bind(logger);
   logger.warn = (message, opts) => {
     warnings.push(message);
     warn(message, opts);
   };
+  logger.info = (message) => void infos.push(message);
   const server = await createServer({
     root,
+    base,
     configFile: false,
     customLogger: logger,
     server: { host: '127.0.0.1', port: 0, strictPort: false },
@@ -61,7 +67,7 @@ async function startDev(fixture: string, options: GeneratedImagesOptions, extra:
   await server.listen();
   open.push(server);
   const url = server.resolvedUrls!.local[0]!;
-  return { root, url, server, warnings };
+  return { root, url, server, warnings, infos };
 }
 
 async function newPage(): Promise<Page> {
@@ -159,6 +165,57 @@ describe('vite dev', () => {
       expect.stringContaining('A red kite'),
       expect.stringContaining('A blue kite'),
     ]);
+  });
+
+  it('updates a module whose image was ready before the page could take the update', async () => {
+    const dev = await startDev('react', { apiKey: KEY, frozen: false }, [react()]);
+    const page = await newPage();
+    // Hold React back: the page has fetched App.jsx (with its placeholder) but cannot run it, so it
+    // has not registered for updates when the image is ready, and Vite's client drops that update.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/react-dom_client\.js/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const loading = page.goto(dev.url);
+    await expect.poll(() => dev.infos.some((line) => /hmr update.*App\.jsx/.test(line)), { timeout: 60_000 }).toBe(true);
+    release();
+    await loading;
+    await page.waitForSelector('picture source[type="image/avif"]', { state: 'attached', timeout: 60_000 });
+    await page.waitForFunction(() => document.images[0]!.complete && document.images[0]!.naturalWidth > 0);
+    expect(gw.chatRequests()).toHaveLength(1);
+  });
+
+  it('serves the images under the configured base, in HTML and in modules', async () => {
+    const dev = await startDev('react', { apiKey: KEY, frozen: false }, [react()], '/sub/');
+    const html = path.join(dev.root, 'index.html');
+    await fs.writeFile(html, (await fs.readFile(html, 'utf8')).replace('<div id="root"></div>', '<GeneratedImage prompt="A teapot on a windowsill" alt="" />\n    <div id="root"></div>'));
+    const page = await newPage();
+    await page.goto(dev.url);
+    await page.waitForFunction(() => {
+      const images = [...document.querySelectorAll('picture:not([data-generated-image]) img')] as HTMLImageElement[];
+      return images.length === 2 && images.every((img) => img.complete && img.naturalWidth > 0);
+    }, undefined, { timeout: 60_000 });
+    const sources = await page.$$eval('picture img', (imgs) => (imgs as HTMLImageElement[]).map((img) => new URL(img.currentSrc).pathname));
+    for (const src of sources) expect(src).toMatch(/^\/sub\/@generated-images\/[0-9a-f]{16}-128-[0-9a-f]{8}\.avif$/);
+  });
+
+  it.each([
+    { name: 'Vue', fixture: 'test/syntax/fixtures/vue', plugin: () => vue() },
+    { name: 'Svelte', fixture: 'test/syntax/fixtures/svelte', plugin: () => svelte() },
+  ])('updates a $name component through HMR when its image is ready', async ({ fixture, plugin }) => {
+    gw.setLatency(800);
+    const dev = await startDev(fixture, { apiKey: KEY, frozen: false }, [plugin()]);
+    const page = await newPage();
+    await page.goto(dev.url);
+    await page.waitForSelector('picture[data-generated-image="pending"]', { state: 'attached' });
+    // A full reload would drop this; a hot update keeps it.
+    await page.evaluate(() => ((window as unknown as { kept: boolean }).kept = true));
+    await page.waitForSelector('picture source[type="image/avif"]', { state: 'attached', timeout: 60_000 });
+    await page.waitForFunction(() => document.images[0]!.complete && document.images[0]!.naturalWidth > 0);
+    expect(await page.evaluate(() => (window as unknown as { kept?: boolean }).kept)).toBe(true);
+    expect(gw.chatRequests()).toHaveLength(1);
   });
 
   it.each([

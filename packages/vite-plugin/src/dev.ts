@@ -39,6 +39,32 @@ function shorten(text: string, max: number): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/** The custom HMR event a page sends with the keys of the placeholders it shows. */
+export const PENDING_EVENT = 'generated-images:pending';
+
+/**
+ * Runs in pages served by the dev server. An update sent before the module
+ * that shows a placeholder had registered for updates is dropped by Vite's
+ * client, so the page reports each placeholder it shows, once it shows it,
+ * and the server answers for those that are ready (or failed) meanwhile.
+ */
+export const DEV_CLIENT = `if (import.meta.hot) {
+  const reported = new Set();
+  let timer;
+  const report = () => {
+    timer = undefined;
+    const keys = [...document.querySelectorAll('picture[data-generated-image-key]')]
+      .map((picture) => picture.getAttribute('data-generated-image-key'))
+      .filter((key) => !reported.has(key));
+    keys.forEach((key) => reported.add(key));
+    if (keys.length) import.meta.hot.send(${JSON.stringify(PENDING_EVENT)}, { keys });
+  };
+  const schedule = () => (timer ??= setTimeout(report, 50));
+  new MutationObserver(schedule).observe(document.documentElement, { childList: true, subtree: true });
+  schedule();
+}
+`;
+
 /**
  * The dev server's rendering. What is cached renders at once; what is not
  * renders as a placeholder of the final size while it generates in the
@@ -48,8 +74,10 @@ function shorten(text: string, max: number): string {
  */
 export class DevRenderer {
   private warned = false;
-  /** Images being generated → the callers (by id) to tell when each is ready. */
-  private readonly waiting = new Map<string, Map<string, () => void>>();
+  /** Images being generated (or encoded) now. */
+  private readonly waiting = new Set<string>();
+  /** Images shown as placeholders → the callers (by id) to tell when each is ready. */
+  private readonly viewers = new Map<string, Map<string, () => void>>();
   /** Images whose generation failed, with the files that use them: not retried until one of those changes. */
   private readonly failures = new Map<string, { usage: Usage; reason: string; files: Set<string> }>();
 
@@ -59,13 +87,14 @@ export class DevRenderer {
     private readonly hooks: DevHooks,
   ) {}
 
-  async render(usage: Usage, syntax: Syntax, onReady: () => void, caller: string = usage.loc.file): Promise<string> {
+  /** `url`: how this caller writes a file's URL, when not as the renderer was told (Vite's HTML pipeline adds the base itself). */
+  async render(usage: Usage, syntax: Syntax, onReady: () => void, caller: string = usage.loc.file, url = this.url): Promise<string> {
     const { pipeline } = this;
     const options = pipeline.options;
-    const settings = { widths: options.widths, imageSize: options.imageSize };
     await pipeline.load();
     const key = pipeline.key(usage);
-    if (pipeline.cache.get(key)) return renderUsage(usage, await pipeline.resolve(usage), this.url, syntax);
+    const settings = { widths: options.widths, imageSize: options.imageSize, key };
+    if (pipeline.cache.get(key)) return renderUsage(usage, await pipeline.resolve(usage), url, syntax);
 
     const failure = this.failures.get(key);
     if (failure) {
@@ -84,13 +113,15 @@ export class DevRenderer {
       return renderPending(usage, options.frozen ? 'Not generated (frozen)' : 'Not generated (no API key)', syntax, settings);
     }
 
-    let callers = this.waiting.get(key);
-    if (!callers) {
-      this.waiting.set(key, (callers = new Map()));
+    let callers = this.viewers.get(key);
+    if (!callers) this.viewers.set(key, (callers = new Map()));
+    callers.set(caller, onReady);
+    if (!this.waiting.has(key)) {
+      this.waiting.add(key);
       pipeline.resolve(usage).then(
         () => {
           this.waiting.delete(key);
-          for (const ready of callers!.values()) ready();
+          this.announce(key);
         },
         (error: Error) => {
           this.waiting.delete(key);
@@ -102,13 +133,28 @@ export class DevRenderer {
         },
       );
     }
-    callers.set(caller, onReady);
     return renderPending(usage, 'Generating…', syntax, settings);
   }
 
-  /** The images that failed and have not been retried yet, oldest first. */
-  failed(): Array<{ usage: Usage; reason: string }> {
-    return [...this.failures.values()];
+  private announce(key: string): void {
+    for (const ready of this.viewers.get(key)?.values() ?? []) ready();
+  }
+
+  /**
+   * A page shows placeholders for `keys`: those ready by now are announced
+   * again (the page may have missed the first announcement); those that
+   * failed are returned, for the page to show their error.
+   */
+  recheck(keys: unknown): Array<{ usage: Usage; reason: string }> {
+    const failed: Array<{ usage: Usage; reason: string }> = [];
+    if (!Array.isArray(keys)) return failed;
+    for (const key of new Set(keys.slice(0, 1000))) {
+      if (typeof key !== 'string') continue;
+      const failure = this.failures.get(key);
+      if (failure) failed.push(failure);
+      else if (!this.waiting.has(key) && this.pipeline.cache.get(key)) this.announce(key);
+    }
+    return failed;
   }
 
   /** `file` was edited: images that failed there are tried again when next rendered. */

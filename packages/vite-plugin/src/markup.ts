@@ -70,7 +70,7 @@ export type PendingUsage = Pick<Usage, 'prompt' | 'ratio'> &
  * markup of the final `<picture>` (same width, height, style and attributes,
  * so nothing moves when it arrives) with an SVG of the prompt as its source.
  */
-export function renderPending(usage: PendingUsage, status: string, syntax: Syntax, settings: { widths?: number[]; imageSize?: ImageSize | null } = {}): string {
+export function renderPending(usage: PendingUsage, status: string, syntax: Syntax, settings: { widths?: number[]; imageSize?: ImageSize | null; key?: string } = {}): string {
   const source = expectedSize(usage.ratio, settings.imageSize ?? null);
   const widths = capWidths(usage.widths ?? settings.widths ?? DEFAULT_WIDTHS, source.width);
   const largest = widths[widths.length - 1]!;
@@ -88,7 +88,8 @@ export function renderPending(usage: PendingUsage, status: string, syntax: Synta
   };
   const props: RenderProps = {
     ...usageProps({ passthrough: [], ...usage }),
-    pictureAttributes: [{ name: 'data-generated-image', value: 'pending' }],
+    // The key lets the dev server's page script report which images it is waiting for.
+    pictureAttributes: [{ name: 'data-generated-image', value: 'pending' }, ...(settings.key ? [{ name: 'data-generated-image-key', value: settings.key }] : [])],
   };
   return renderPicture(pictureModel(plan, props, (name) => name), syntax);
 }

@@ -3,7 +3,7 @@ import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
 import { GeneratedImagesError } from './errors.js';
 import { mayContainUsage } from './extract.js';
 import { formatLocation, type UsageError } from './location.js';
-import { codeFrame, DevRenderer, DEV_PREFIX, variantMiddleware } from './dev.js';
+import { codeFrame, DEV_CLIENT, DevRenderer, DEV_PREFIX, PENDING_EVENT, variantMiddleware } from './dev.js';
 import { renderUsage } from './markup.js';
 import { resolveOptions, type GeneratedImagesOptions, type ResolvedOptions } from './options.js';
 import { ImagePipeline, type ResolvedImage } from './pipeline.js';
@@ -62,6 +62,8 @@ function htmlInputs(config: ResolvedConfig): string[] {
  * build time, from the committed cache or generated through the gateway.
  */
 const PLUGIN_NAME = 'vite-plugin-generated-images';
+const DEV_CLIENT_ID = 'virtual:generated-images/client';
+const RESOLVED_DEV_CLIENT_ID = `\0${DEV_CLIENT_ID}`;
 
 /**
  * An integration that hosts the plugin (the Astro integration): its components
@@ -92,14 +94,14 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
 
   const buildUrl = (name: string) => `${config.base}${config.build.assetsDir ? `${config.build.assetsDir}/` : ''}${name}`;
 
-  async function replaceUsages(code: string, file: string, syntax: Syntax, environment: string, onReady: () => void): Promise<string | undefined> {
+  async function replaceUsages(code: string, file: string, syntax: Syntax, environment: string, onReady: () => void, devUrl?: (name: string) => string): Promise<string | undefined> {
     const scan = findUsages(code, file);
     for (const warning of scan.warnings) pipeline.reporter.warn(`${formatLocation(warning.loc)}: ${warning.reason}`);
     if (scan.errors.length) throw new GeneratedImagesError(describeErrors(scan.errors, config.root), scan.errors.map((e) => e.loc));
     if (scan.usages.length === 0) return undefined;
     const rendered = await Promise.all(
       scan.usages.map(async (usage) => {
-        if (dev) return dev.render(usage, syntax, onReady, file);
+        if (dev) return dev.render(usage, syntax, onReady, file, devUrl);
         const image = await pipeline.resolve(usage);
         refer(environment, image);
         return renderUsage(usage, image, buildUrl, syntax);
@@ -168,16 +170,24 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
           devServer.environments.client.hot.send(payload);
         },
       });
-      // A page opened after a failure (or reloaded) shows it too, until the file that uses the image changes.
-      devServer.environments.client.hot.on('vite:client:connect', (_data, client) => {
-        const last = dev?.failed().at(-1);
-        if (last) client.send(failure(last.usage, last.reason));
+      devServer.environments.client.hot.on(PENDING_EVENT, (data: { keys?: unknown } | undefined, client) => {
+        // A page that shows a failed image shows its error too, until the file that uses it changes.
+        const failed = dev?.recheck(data?.keys).at(-1);
+        if (failed) client.send(failure(failed.usage, failed.reason));
       });
       devServer.middlewares.use(variantMiddleware(pipeline, config.base));
     },
 
     watchChange(id) {
       dev?.fileChanged(id);
+    },
+
+    resolveId(id) {
+      return id === DEV_CLIENT_ID ? RESOLVED_DEV_CLIENT_ID : undefined;
+    },
+
+    load(id) {
+      return id === RESOLVED_DEV_CLIENT_ID ? DEV_CLIENT : undefined;
     },
 
     async buildStart() {
@@ -229,11 +239,15 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
     transformIndexHtml: {
       order: 'pre',
       async handler(html, ctx) {
-        if (!mayContainUsage(html)) return html;
+        // In dev every page reports the placeholders it shows, whichever module rendered them.
+        const tags = server ? [{ tag: 'script', attrs: { type: 'module', src: `/@id/__x00__${DEV_CLIENT_ID}` }, injectTo: 'head' as const }] : [];
+        if (!mayContainUsage(html)) return { html, tags };
         const file = ctx.filename;
         try {
-          const out = await replaceUsages(html, file, 'html', 'client', () => server?.environments.client.hot.send({ type: 'full-reload', path: ctx.path }));
-          return out ?? html;
+          const onReady = () => server?.environments.client.hot.send({ type: 'full-reload', path: ctx.path });
+          // Vite's dev HTML pipeline puts the base in front of root-absolute URLs itself.
+          const out = await replaceUsages(html, file, 'html', 'client', onReady, (name) => `/${DEV_PREFIX}${name}`);
+          return { html: out ?? html, tags };
         } catch (error) {
           // In dev, Vite shows a thrown error with `loc` and `frame` in its overlay; in a build, it fails with the message.
           if (error instanceof GeneratedImagesError) throw overlayError(error, html);
