@@ -41,6 +41,7 @@ describe('astro build of a site with pages, a content collection, Markdown and M
     cold = await astro(['build'], dir, generating());
     coldDist = await hashTree(path.join(dir, 'dist'));
   });
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   it('generates each image once: literal prompts before the build, prompts from the collection while pages render', () => {
     expect(cold.code, cold.output).toBe(0);
@@ -114,6 +115,17 @@ describe('astro build of a site with pages, a content collection, Markdown and M
     expect(await hashTree(path.join(dir, 'dist'))).toEqual(coldDist);
   });
 
+  it('serves the files from build.assets behind base, where Astro puts its own assets', async () => {
+    const result = await astro(['build'], dir, { ...offline(), ASTRO_BASE: '/docs', ASTRO_ASSETS: 'static' });
+    expect(result.code, result.output).toBe(0);
+    const [hero] = pictures(await page(dir, ''));
+    const urls = [hero!.img.src!, ...hero!.sources.flatMap((s) => s.srcset.map(([url]) => url))];
+    for (const url of urls) {
+      expect(url).toMatch(/^\/docs\/static\/[0-9a-f]{16}-\d+-[0-9a-f]{8}\.(avif|webp|jpg)$/);
+      await expect(fs.stat(path.join(dir, 'dist', url.slice('/docs'.length)))).resolves.toBeTruthy();
+    }
+  });
+
   it('under frozen, fails naming each page whose prompt from the collection is not cached, and asks for nothing', async () => {
     const cache = await hashTree(path.join(dir, 'generated-images'));
     const edit = async (file: string, from: string, to: string) => {
@@ -149,6 +161,7 @@ describe('astro build errors before any page renders', () => {
   beforeAll(async () => {
     dir = await copyAstroFixture('site', 'errors');
   });
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   it('under frozen, lists every literal usage missing from the cache with its file:line:column', async () => {
     gateway.reset();

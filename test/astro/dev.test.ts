@@ -3,6 +3,7 @@
 // are not cached yet show a placeholder, and the cache's files are served.
 
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -78,6 +79,7 @@ describe('astro dev', () => {
   beforeAll(async () => {
     dir = await copyAstroFixture('site', 'dev');
   });
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   it('shows a placeholder with the prompt while an image generates, then the picture, served from the cache', async () => {
     gateway.reset();

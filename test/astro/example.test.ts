@@ -23,4 +23,5 @@ it('examples/astro-site builds offline from its committed cache without generati
     for (const [url] of picture.sources.flatMap((s) => s.srcset)) await expect(fs.stat(path.join(outDir, url))).resolves.toBeTruthy();
   }
   expect(await hashTree(path.join(root, 'generated-images'))).toEqual(cacheBefore);
+  await fs.rm(outDir, { recursive: true, force: true });
 });

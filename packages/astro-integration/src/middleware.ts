@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'astro';
-import { hostId } from 'virtual:astro-generated-images/host';
 import { findHost } from './registry.js';
+import { hostId } from './runtime.js';
 
 const TAG = '<GeneratedImage';
 
@@ -17,6 +17,6 @@ export const onRequest: MiddlewareHandler = async (context, next) => {
   if (!html.includes(TAG)) return response;
   const headers = new Headers(response.headers);
   headers.delete('content-length');
-  const out = await findHost(hostId).renderHtml(html, context.url.pathname);
+  const out = await findHost(hostId()).renderHtml(html, context.url.pathname);
   return new Response(out, { status: response.status, statusText: response.statusText, headers });
 };

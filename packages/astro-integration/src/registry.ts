@@ -24,7 +24,12 @@ export function registerHost(id: string, host: ImageHost): () => void {
   return () => void hosts().delete(id);
 }
 
-export function findHost(id: string): ImageHost {
+export function findHost(id: string | undefined): ImageHost {
+  if (id === undefined) {
+    throw new Error(
+      "[generated-images] <GeneratedImage> needs the integration: add generatedImages() from 'astro-generated-images' to `integrations` in astro.config.",
+    );
+  }
   const host = hosts().get(id);
   if (!host) {
     throw new Error(

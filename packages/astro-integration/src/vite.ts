@@ -1,21 +1,22 @@
 import type { Plugin } from 'vite';
 import type { AstroImageHost } from './host.js';
 
-const VIRTUAL = 'virtual:astro-generated-images/host';
-const RESOLVED = `\0${VIRTUAL}`;
+/**
+ * The global that tells the component and the middleware, bundled into
+ * Astro's server code, which registered host renders for this build. A
+ * define rather than a virtual module, so that a site without the
+ * integration gets our error saying to add it, not an unresolved import.
+ */
+export const HOST_ID_GLOBAL = '__ASTRO_GENERATED_IMAGES_HOST__';
 
-/** Tells the component and the middleware, bundled into Astro's server code, which registered host renders for this build. */
 export function hostPlugin(hostId: string, host: AstroImageHost): Plugin {
   return {
     name: 'astro-generated-images',
+    config() {
+      return { define: { [HOST_ID_GLOBAL]: JSON.stringify(hostId) } };
+    },
     configResolved(config) {
       host.devBase = config.base;
-    },
-    resolveId(id) {
-      return id === VIRTUAL ? RESOLVED : undefined;
-    },
-    load(id) {
-      return id === RESOLVED ? `export const hostId = ${JSON.stringify(hostId)};` : undefined;
     },
   };
 }
