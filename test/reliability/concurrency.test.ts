@@ -97,7 +97,12 @@ describe('locks', () => {
     const holder = await holdLock(path.join(cacheDir, '.locks', `${keyOf(locked)}.lock`));
 
     const build = startChildBuild(root, options());
-    await until(async () => Object.keys((await readManifest(cacheDir)).images).length === list.length - 1, 'the unlocked images are stored');
+    let output = '';
+    build.child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+    await until(async () => {
+      if (build.child.exitCode !== null) throw new Error(`the build ended while the lock was held: ${output}`);
+      return Object.keys((await readManifest(cacheDir)).images).length === list.length - 1;
+    }, 'the unlocked images are stored');
     // The others are done; the locked one is not asked for while its lock is held.
     expect(promptsOf(gw.chatRequests())).not.toContain(locked.prompt);
     expect(build.child.exitCode).toBeNull();
@@ -202,6 +207,16 @@ describe('locks', () => {
     expect(await fs.readFile(file, 'utf8')).toBe(next);
     await releaseNext();
     await expect(fs.access(file)).rejects.toThrow();
+  });
+
+  it('a lock naming this process\'s pid that it does not hold (left by an earlier process with the same pid) is taken over', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gi-lock-'));
+    dirs.push(dir);
+    const file = path.join(dir, '.lock');
+    await fs.writeFile(file, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now(), token: 'earlier-process' }));
+    const release = await acquireLock(file, { staleMs: 600_000, signal: AbortSignal.timeout(10_000) });
+    expect(JSON.parse(await fs.readFile(file, 'utf8')).token).not.toBe('earlier-process');
+    await release();
   });
 
   it('a lock held by a live process is respected', async () => {

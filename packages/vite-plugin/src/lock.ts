@@ -27,6 +27,14 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Tokens of the locks this process holds, shared by every copy of this module
+ * in the process. A lock naming our own pid with a token not in here was left
+ * by an earlier process that had the same pid (containers reuse small pids).
+ */
+const HELD_KEY = Symbol.for('generated-images.held-locks');
+const held: Set<string> = ((globalThis as Record<symbol, unknown>)[HELD_KEY] ??= new Set<string>()) as Set<string>;
+
 function owner(): LockOwner {
   return { pid: process.pid, host: os.hostname(), at: Date.now(), token: randomBytes(8).toString('hex') };
 }
@@ -58,6 +66,7 @@ export async function acquireLock(file: string, options: { staleMs: number; sign
   const me = owner();
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
+    held.add(me.token);
     if (await create(file, JSON.stringify(me))) {
       let released = false;
       return async () => {
@@ -65,8 +74,10 @@ export async function acquireLock(file: string, options: { staleMs: number; sign
         released = true;
         // Only our own: had we held it past staleMs, another process may own this path now.
         if ((await readOwner(file))?.token === me.token) await fs.rm(file, { force: true });
+        held.delete(me.token);
       };
     }
+    held.delete(me.token);
     if (await breakIfStale(file, options.staleMs)) continue;
     await sleep(Math.min(25 * 2 ** Math.min(attempt, 4), 400));
   }
@@ -81,16 +92,22 @@ export async function acquireLock(file: string, options: { staleMs: number; sign
 async function breakIfStale(file: string, staleMs: number): Promise<boolean> {
   if (!(await isStale(file, staleMs))) return false;
   const breaker = `${file}.break`;
-  if (!(await create(breaker, JSON.stringify(owner())))) {
-    if (await isStale(breaker, BREAK_STALE_MS)) await fs.rm(breaker, { force: true });
-    return false;
-  }
+  const me = owner();
+  held.add(me.token);
   try {
-    if (await isStale(file, staleMs)) await fs.rm(file, { force: true });
+    if (!(await create(breaker, JSON.stringify(me)))) {
+      if (await isStale(breaker, BREAK_STALE_MS)) await fs.rm(breaker, { force: true });
+      return false;
+    }
+    try {
+      if (await isStale(file, staleMs)) await fs.rm(file, { force: true });
+    } finally {
+      await fs.rm(breaker, { force: true });
+    }
+    return true;
   } finally {
-    await fs.rm(breaker, { force: true });
+    held.delete(me.token);
   }
-  return true;
 }
 
 async function readOwner(file: string): Promise<Partial<LockOwner> | undefined> {
@@ -106,6 +123,8 @@ async function isStale(file: string, staleMs: number): Promise<boolean> {
   if (!stat) return false;
   const holder = await readOwner(file);
   if (!holder) return Date.now() - stat.mtimeMs > UNREADABLE_STALE_MS;
-  if (holder.host === os.hostname() && typeof holder.pid === 'number' && holder.pid !== process.pid && !alive(holder.pid)) return true;
+  if (holder.host === os.hostname() && typeof holder.pid === 'number') {
+    if (holder.pid === process.pid ? !held.has(String(holder.token)) : !alive(holder.pid)) return true;
+  }
   return Date.now() - (holder.at ?? stat.mtimeMs) > staleMs;
 }
