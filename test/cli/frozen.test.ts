@@ -12,6 +12,7 @@ let clones: string;
 /** The project as committed: source and the complete cache made by `generated-images generate`. */
 beforeAll(async () => {
   gateway = await startTestGateway();
+  clones = await tempDir('frozen-clones');
   origin = await copyFixture('site', 'frozen-origin');
   const generate = await cli(origin, ['generate'], { AGNIC_BASE_URL: gateway.url, AGNIC_API_KEY: KEY });
   expect(generate.code, generate.output).toBe(0);
@@ -19,7 +20,6 @@ beforeAll(async () => {
   await gitOk(origin, ['init', '-q']);
   await gitOk(origin, ['add', '-A']);
   await gitOk(origin, ['commit', '-q', '-m', 'site and its generated images']);
-  clones = await tempDir('frozen-clones');
 });
 afterAll(async () => {
   await gateway.close();
