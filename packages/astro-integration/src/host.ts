@@ -18,8 +18,9 @@ import { usageToProps } from './usage.js';
 
 type DevServer = HookParameters<'astro:server:setup'>['server'];
 
+/** A pipeline error while a page renders, saying which page (its prompt may come from data, with no source location). */
 function withPage(error: unknown, page: string): unknown {
-  if (!(error instanceof GeneratedImagesError) || error.message.includes(` on ${page}: `)) return error;
+  if (!(error instanceof GeneratedImagesError)) return error;
   return new GeneratedImagesError(`[generated-images] rendering ${page}: ${error.message.replace(/^\[generated-images\]\s*/, '')}`, error.locations);
 }
 

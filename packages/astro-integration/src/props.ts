@@ -51,7 +51,7 @@ export interface ReadProps {
 const OWN = new Set(['prompt', 'ratio', 'alt', 'variant', 'widths', 'sizes', 'formats', 'quality', 'loading', 'decoding', 'width', 'height', 'style', 'pictureAttributes']);
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);
+  return JSON.stringify(value) ?? String(value);
 }
 
 /** Astro accepts style objects on elements; the `<img>` gets them as CSS text. */
