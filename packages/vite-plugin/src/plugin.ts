@@ -27,10 +27,12 @@ function syntaxOf(id: string): Syntax | undefined {
 }
 
 function viteReporter(config: ResolvedConfig): Reporter {
-  return withStatusLine({
+  const reporter: Reporter = {
     info: (message) => config.logger.info(`[generated-images] ${message}`, { timestamp: true }),
     warn: (message) => config.logger.warn(`[generated-images] ${message}`, { timestamp: true }),
-  });
+  };
+  // A quieter log level silences the progress line too.
+  return config.logLevel === 'info' ? withStatusLine(reporter) : reporter;
 }
 
 /** An error Vite's overlay shows with its location and source frame (as a rollup error: 1-based line, 0-based column). */
