@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createServer, type Logger } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import generatedImages from '../../packages/vite-plugin/src/index.ts';
-import { startTestGateway, type TestGateway } from '../gateway/server.ts';
+import { renderTestImage, startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { childBuild, listFiles, makeProject, readManifest, removeProject, tag, TINY, type ChildResult } from './helpers.ts';
 
 const SECRET = 'agnic_tok_SECRET_1234567890';
@@ -110,6 +110,32 @@ describe('the key stays secret in builds', () => {
       expect(new Set(connections)).toEqual(new Set([`127.0.0.1:${echo.port}`]));
     } finally {
       await echo.close();
+    }
+  });
+
+  it('a gateway whose image reply text echoes the key: the image is kept, the key is not in the manifest', async () => {
+    const png = await renderTestImage('echo', 1024, 1024);
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.startsWith('/v1/models')) {
+        res.end(JSON.stringify({ data: [{ id: 'google/gemini-2.0-flash', architecture: { output_modalities: ['image', 'text'] } }] }));
+        return;
+      }
+      const message = { role: 'assistant', content: `Generated for ${req.headers.authorization}`, images: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } }] };
+      res.end(JSON.stringify({ choices: [{ finish_reason: 'stop', message }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const root = await makeProject('secrets-echo', tag(PROMPTS[0]!));
+      roots.push(root);
+      const { run } = await secretBuild(root, `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`);
+      expect(run.code, run.stderr).toBe(0);
+      const [entry] = Object.values((await readManifest(path.join(root, 'generated-images'))).images) as unknown as Array<{ modelText: string }>;
+      expect(entry!.modelText).toBe('Generated for Bearer [redacted]');
+      expect(await leaks(root, run)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

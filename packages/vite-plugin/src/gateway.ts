@@ -161,7 +161,8 @@ export class Gateway {
       try {
         const reply = await this.requestImage(request, signal);
         const result = await parseReply(reply, request);
-        return { ...result, attempts: attempt };
+        // The model's text goes into the committed manifest: a gateway that echoes the token must not put it there.
+        return { ...result, modelText: result.modelText && redact(result.modelText, this.options.apiKey), attempts: attempt };
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (isAPIError(error) && error.status !== undefined && !this.retryable(error.status)) throw this.fatal(error);
