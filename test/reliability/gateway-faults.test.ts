@@ -1,11 +1,14 @@
 // Every fault the test gateway can inject, through the real Gateway class
 // (openai SDK, HTTP, sharp): what is retried, what fails at once, and what
 // the user reads. Backoff is a few milliseconds here (the `backoffMs` option);
-// Retry-After values are the gateway's.
+// Retry-After values are the gateway's. A few replies the test gateway cannot
+// produce (truncated images, links instead of data URLs) come from a tiny
+// server of their own.
+import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Gateway, GatewayError, type GatewayOptions } from '../../packages/vite-plugin/src/gateway.ts';
 import type { Ratio } from '../../packages/vite-plugin/src/ratios.ts';
-import { startTestGateway, type Fault, type TestGateway } from '../gateway/server.ts';
+import { renderTestImage, startTestGateway, type Fault, type TestGateway } from '../gateway/server.ts';
 import { closedPort, sha256 } from './helpers.ts';
 
 const KEY = 'agnic_tok_faults_0123456789';
@@ -222,6 +225,53 @@ describe('replies without a usable image are failed attempts', () => {
     expect([result.width, result.height]).toEqual([1344, 768]);
   });
 });
+
+describe('replies the test gateway cannot fake', () => {
+  it.each(['png', 'jpeg', 'webp'] as const)('a truncated %s (valid base64, cut-off image) is refused', async (format) => {
+    const full = await renderTestImage('truncated', 1024, 1024, format);
+    const cut = full.subarray(0, Math.floor(full.length * 0.9));
+    const server = await replyingGateway(() => imageReply(`data:image/${format};base64,${cut.toString('base64')}`));
+    try {
+      const gateway = new Gateway({ apiKey: KEY, baseURL: server.url, model: 'google/gemini-2.0-flash', retries: 1, timeout: 30_000, backoffMs: 1 });
+      const error = await failure(gateway.generate(request()));
+      expect(error.message).toMatch(new RegExp(`^gave up after 2 attempts: the image/${format} image does not decode \\(`));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an https image URL instead of a data URL is refused and never fetched', async () => {
+    const elsewhere = await replyingGateway(() => ({}));
+    const server = await replyingGateway(() => imageReply(`${elsewhere.url}/image.png`));
+    try {
+      const gateway = new Gateway({ apiKey: KEY, baseURL: server.url, model: 'google/gemini-2.0-flash', retries: 0, timeout: 30_000 });
+      const error = await failure(gateway.generate(request()));
+      expect(error.message).toBe(`gave up after 1 attempt: the image is not a data: URL (starts with ${JSON.stringify(`${elsewhere.url}/image.png`.slice(0, 30))})`);
+      expect(elsewhere.hits).toBe(0);
+    } finally {
+      await Promise.all([server.close(), elsewhere.close()]);
+    }
+  });
+});
+
+function imageReply(url: string): object {
+  return { choices: [{ finish_reason: 'stop', message: { role: 'assistant', content: 'Here it is', images: [{ type: 'image_url', image_url: { url } }] } }] };
+}
+
+/** A gateway that answers every chat completion with `reply()`, counting the requests it gets. */
+async function replyingGateway(reply: () => object): Promise<{ url: string; hits: number; close: () => Promise<void> }> {
+  const state = { url: '', hits: 0, close: () => Promise.resolve() };
+  const server = http.createServer((req, res) => {
+    state.hits++;
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(reply()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+  state.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return state;
+}
 
 describe('what real gateways send', () => {
   it.each<[string, Fault, string, string]>([
