@@ -103,24 +103,26 @@ export function childBuild(root: string, options: GeneratedImagesOptions, run: {
   return startChildBuild(root, options, run).done;
 }
 
-/** sha256 of every file under `dir` by relative path; {} when it does not exist. */
-export async function hashTree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
+/** Every file under `dir` (relative paths); none when it does not exist. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
   const walk = async (sub: string): Promise<void> => {
     const entries = await fs.readdir(path.join(dir, sub), { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       const rel = path.join(sub, entry.name);
       if (entry.isDirectory()) await walk(rel);
-      else out[rel] = sha256(await fs.readFile(path.join(dir, rel)));
+      else out.push(rel);
     }
   };
   await walk('');
-  return out;
+  return out.sort();
 }
 
-/** Every file under `dir` (relative paths), for searching what a build wrote. */
-export async function listFiles(dir: string): Promise<string[]> {
-  return Object.keys(await hashTree(dir));
+/** sha256 of every file under `dir` by relative path, to show that a failed build changed nothing. */
+export async function hashTree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of await listFiles(dir)) out[file] = sha256(await fs.readFile(path.join(dir, file)));
+  return out;
 }
 
 interface ManifestFile {
