@@ -134,7 +134,7 @@ it(`survives ${TRIALS} SIGKILLs at random moments with a consistent cache and no
     if ((html.match(/<picture>/g) ?? []).length !== IMAGES.length) violations.push(`${where}: dist/index.html does not show all ${IMAGES.length} pictures`);
   }
 
-  console.log(`crash safety: ${trials} trials in ${chains} chains, ${kills} SIGKILLs mid-build, ${orphansSeen} orphaned originals adopted later, ${violations.length} invariant violations (CRASH_SEED=${seed})`);
+  console.log(`crash safety: ${trials} trials in ${chains} chains, ${kills} SIGKILLs mid-build, ${orphansSeen} times an original was on disk without its manifest entry after a kill, ${violations.length} invariant violations (CRASH_SEED=${seed})`);
   expect(violations).toEqual([]);
   // Nearly every kill lands before its build ends; a few may not on a fast machine.
   expect(kills).toBeGreaterThanOrEqual(TRIALS - 3);
