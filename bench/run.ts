@@ -1,15 +1,15 @@
-// `npm run bench [-- --quick]`: see bench/README.md.
-import { promises as fs } from 'node:fs';
-import { readFileSync } from 'node:fs';
+// `npm run bench [-- --quick] [-- --only …]`: what it measures and how is in bench/README.md.
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { writeCache } from './lib/cache.ts';
 import { FULL, QUICK, type Context } from './lib/context.ts';
 import { originals } from './lib/originals.ts';
 import { BENCH_TMP, REPO } from './lib/paths.ts';
 import { CheckError, table, type Figure } from './lib/report.ts';
-import { coldOptimization } from './figures/optimize.ts';
+import { coldOptimization, fillCache } from './figures/optimize.ts';
 import { warmBuild } from './figures/warm.ts';
 import { scan } from './figures/scan.ts';
 import { generation } from './figures/generate.ts';
@@ -18,13 +18,34 @@ import { effort } from './figures/effort.ts';
 import { parallelism } from './figures/parallelism.ts';
 import { astro } from './figures/astro.ts';
 
-const args = process.argv.slice(2);
-const unknown = args.filter((a) => a !== '--quick');
-if (unknown.length) {
-  console.error(`usage: npm run bench [-- --quick]\nunknown argument: ${unknown.join(' ')}`);
+const SECTIONS = ['optimize', 'warm', 'astro', 'scan', 'generate', 'memory', 'effort', 'parallelism'] as const;
+type Section = (typeof SECTIONS)[number];
+const usage = `usage: npm run bench [-- [--quick] [--only ${SECTIONS.join(',')}]]`;
+let parsed;
+try {
+  parsed = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+} catch (error) {
+  console.error(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }
-const config = args.includes('--quick') ? QUICK : FULL;
+if (parsed.values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const only = parsed.values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS];
+const unknownSections = only.filter((s) => !SECTIONS.includes(s as Section));
+if (unknownSections.length) {
+  console.error(`unknown section ${unknownSections.join(', ')}\n${usage}`);
+  process.exit(2);
+}
+const selected = (name: Section) => only.includes(name);
+for (const file of ['packages/vite-plugin/dist/core.js', 'packages/vite-plugin/dist/index.js']) {
+  if (!existsSync(path.join(REPO, file))) {
+    console.error(`${file} is missing: run \`npm run build\` first (the benchmark measures the built packages, as a site uses them)`);
+    process.exit(2);
+  }
+}
+const config = parsed.values.quick ? QUICK : FULL;
 const work = path.join(BENCH_TMP, config.quick ? 'quick' : 'full');
 const lines: string[] = [];
 const log = (line = '') => {
@@ -61,7 +82,7 @@ const section = async (title: string, body: () => Promise<Figure[] | void>) => {
 await fs.rm(work, { recursive: true, force: true });
 await fs.mkdir(work, { recursive: true });
 
-const count = Math.max(config.images, config.memoryImages);
+const count = selected('memory') ? Math.max(config.images, config.memoryImages) : config.images;
 const pictures = await originals(count, (done) => {
   if (process.stdout.isTTY) process.stdout.write(`\rrendering benchmark pictures: ${done}/${count}${done === count ? '\n' : ''}`);
 });
@@ -69,35 +90,49 @@ const originalsCache = path.join(work, 'originals-cache', 'generated-images');
 const images = await writeCache(originalsCache, pictures.slice(0, config.images));
 let warmCache: string | undefined;
 
-await section(`Cold optimization: ${config.images} images, ${config.settings.formats.join('+')} at ${config.settings.widths.join('/')}`, async () => {
-  const result = await coldOptimization(ctx, images, originalsCache);
-  warmCache = result.warmCache;
-  return result.figures;
-});
+if (selected('optimize')) {
+  await section(`Cold optimization: ${config.images} images, ${config.settings.formats.join('+')} at ${config.settings.widths.join('/')}`, async () => {
+    const result = await coldOptimization(ctx, images, originalsCache);
+    warmCache = result.warmCache;
+    return result.figures;
+  });
+} else if (selected('warm') || selected('astro')) {
+  log('(filling the cache the warm builds need, untimed)');
+  warmCache = await fillCache(ctx, images, originalsCache);
+  log();
+}
 
-await section(`Warm build from a fresh clone: ${config.images} images`, async () => {
-  if (!warmCache) throw new Error('no warm cache: the cold optimization failed');
-  return warmBuild(ctx, images, warmCache);
-});
+if (selected('warm')) {
+  await section(`Warm build from a fresh clone: ${config.images} images`, async () => {
+    if (!warmCache) throw new Error('no warm cache: the cold optimization failed');
+    return warmBuild(ctx, images, warmCache);
+  });
+}
 
-await section(`Astro: ${config.images} images, astro-generated-images against astro:assets <Picture>`, () => astro(ctx, images, originalsCache, warmCache));
+if (selected('astro')) {
+  await section(`Astro: ${config.images} images, astro-generated-images against astro:assets <Picture>`, () => astro(ctx, images, originalsCache, warmCache));
+}
 
-await section(`Scan: ${config.scan.files} source files, ${config.scan.usages} usages`, () => scan(ctx));
+if (selected('scan')) await section(`Scan: ${config.scan.files} source files, ${config.scan.usages} usages`, () => scan(ctx));
 
-await section(`Generation through the test gateway: ${config.generation.images} misses`, () => generation(ctx));
+if (selected('generate')) await section(`Generation through the test gateway: ${config.generation.images} misses`, () => generation(ctx));
 
-await section(`Peak memory: cold build of ${config.memoryImages} images`, () => memory(ctx, pictures.slice(0, config.memoryImages)));
+if (selected('memory')) await section(`Peak memory: cold build of ${config.memoryImages} images`, () => memory(ctx, pictures.slice(0, config.memoryImages)));
 
-await section('Encoder effort', () => effort(ctx, pictures.slice(0, config.effort.images)));
+if (selected('effort')) await section('Encoder effort', () => effort(ctx, pictures.slice(0, config.effort.images)));
 
-await section('Parallelism: libvips threads against images in flight', () => parallelism(ctx, images.slice(0, config.parallelism.images), originalsCache));
+if (selected('parallelism')) {
+  await section('Parallelism: libvips threads against images in flight', () => parallelism(ctx, images.slice(0, config.parallelism.images), originalsCache));
+}
 
 log('## Summary');
 log();
 log(table(['figure', 'measured', 'target', 'met'], figures.map((f) => [f.name, f.measured, f.target, f.met === null ? '–' : f.met ? 'yes' : 'NO'])));
 log();
 log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-await fs.writeFile(path.join(BENCH_TMP, `report-${config.quick ? 'quick' : 'full'}.md`), `${lines.join('\n')}\n`);
+const report = path.join(BENCH_TMP, `report-${config.quick ? 'quick' : 'full'}.md`);
+await fs.writeFile(report, `${lines.join('\n')}\n`);
+console.log(`(this report is also in ${path.relative(process.cwd(), report)})`);
 if (failed) {
   console.error('benchmark failed: see FAILED above');
   process.exit(1);

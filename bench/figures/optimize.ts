@@ -103,3 +103,12 @@ export async function coldOptimization(ctx: Context, images: CachedImage[], orig
     ],
   };
 }
+
+/** The variants of every image, made by the pipeline without timing it: for warm builds when the cold figure is not run. */
+export async function fillCache(ctx: Context, images: CachedImage[], originalsCache: string): Promise<string> {
+  const root = path.join(ctx.work, 'optimize-ours');
+  const cacheDir = path.join(root, 'generated-images');
+  await copyOriginalsOnly(originalsCache, cacheDir);
+  await task('optimize', { root, formats: ctx.config.settings.formats, widths: ctx.config.settings.widths, prompts: images.map((i) => i.prompt) });
+  return cacheDir;
+}

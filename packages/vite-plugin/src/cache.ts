@@ -135,6 +135,8 @@ export class CacheStore {
   notes: string[] = [];
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** How long changes gather before a manifest write; grows with what a write costs (see change()). */
+  private flushDelay = 100;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -301,11 +303,14 @@ export class CacheStore {
   private change(change: Change): void {
     apply(this.manifest, change);
     this.pending.push(change);
-    // Variants arrive in bursts; one manifest write per burst instead of one per file.
+    // Variants arrive in bursts; one manifest write per burst instead of one per file. A write re-reads,
+    // merges and rewrites the whole manifest (tens of milliseconds at a few hundred images), so the wait
+    // is twenty times the last write's cost: writes stay a few percent of one core however large the
+    // cache, and a killed build loses at most a second or so of encoding, redone by the next one.
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush().catch(() => {});
-    }, 100);
+    }, this.flushDelay);
   }
 
   /** Writes pending changes: re-read the file under the lock, apply ours on top, write it atomically. */
@@ -322,9 +327,11 @@ export class CacheStore {
       await this.ensureDir();
       const release = await acquireLock(path.join(this.dir, '.lock'), { staleMs: 30_000 });
       try {
+        const started = performance.now();
         const onDisk = await this.readFromDisk();
         for (const change of changes) apply(onDisk, change);
         await writeFileAtomic(this.manifestPath, stableStringify(onDisk));
+        this.flushDelay = Math.min(5_000, Math.max(100, 20 * (performance.now() - started)));
         this.dirty = false;
         for (const change of this.pending) apply(onDisk, change);
         this.manifest = onDisk;

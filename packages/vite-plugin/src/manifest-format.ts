@@ -163,9 +163,15 @@ export function readManifestText(text: string): ManifestText {
   const scan = scanImages(text);
   // Every image key is renamed to its index, so that JSON.parse keeps a key given twice.
   const edits: Edit[] = [...scan.edits, ...scan.keys.map((k, index) => ({ at: k.start, remove: k.end - k.start, insert: `"#${index}"` }))];
-  let patched = text;
-  for (const edit of edits.sort((a, b) => b.at - a.at)) patched = patched.slice(0, edit.at) + edit.insert + patched.slice(edit.at + edit.remove);
-  const parsed = JSON.parse(patched) as unknown;
+  // Assembled in one pass: splicing the edits into the string one by one copied the whole manifest per image.
+  const parts: string[] = [];
+  let copied = 0;
+  for (const edit of edits.sort((a, b) => a.at - b.at)) {
+    parts.push(text.slice(copied, edit.at), edit.insert);
+    copied = edit.at + edit.remove;
+  }
+  parts.push(text.slice(copied));
+  const parsed = JSON.parse(parts.join('')) as unknown;
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { document: {}, images: undefined, repairs: scan.repairs };
   const { images, ...document } = parsed as Record<string, unknown>;
   if (!images || typeof images !== 'object' || Array.isArray(images)) return { document, images: undefined, repairs: scan.repairs };
