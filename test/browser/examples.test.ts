@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, launchChromium, loadPage, ratioOf, REPO, run, SCREENSHOTS, serveStatic } from './harness.ts';
+import { copyProject, removeCopies, launchChromium, loadPage, ratioOf, REPO, run, SCREENSHOTS, serveStatic } from './harness.ts';
 
 const EXAMPLES = [
   { name: 'vite-vanilla', build: ['vite', ['build', '--outDir', 'site', '--emptyOutDir']] as const },
@@ -22,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
+  await removeCopies();
 });
 
 describe.each(EXAMPLES)('the built $name example in Chromium', ({ name, build }) => {

@@ -27,12 +27,20 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+const copies: string[] = [];
+
 /** A fresh copy of a fixture or example under test/.tmp (gitignored), so the committed tree is never modified. */
 export async function copyProject(from: string, name: string): Promise<string> {
   const dir = path.join(REPO, 'test/.tmp', `${name}-${process.pid}-${Date.now().toString(36)}`);
+  copies.push(dir);
   await fs.rm(dir, { recursive: true, force: true });
   await fs.cp(from, dir, { recursive: true, filter: (src) => !/[\\/](node_modules|dist|\.astro)$/.test(src) });
   return dir;
+}
+
+/** Deletes the copies this test file made. */
+export async function removeCopies(): Promise<void> {
+  await Promise.all(copies.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
 }
 
 export interface RunResult {

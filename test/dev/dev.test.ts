@@ -12,7 +12,7 @@ import { createLogger, createServer, type PluginOption, type ViteDevServer } fro
 import generatedImages, { type GeneratedImagesOptions } from 'vite-plugin-generated-images';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { copyProject, launchChromium, REPO } from '../browser/harness.ts';
+import { copyProject, removeCopies, launchChromium, REPO } from '../browser/harness.ts';
 
 const KEY = 'agnic_tok_dev_0123456789';
 const FIXTURES = path.join(REPO, 'test/dev/fixtures');
@@ -28,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gw?.close();
+  await removeCopies();
 });
 beforeEach(() => {
   gw.reset();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgress, withStatusLine, type Reporter } from '../../packages/vite-plugin/src/progress.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { copyProject, REPO, run } from '../browser/harness.ts';
+import { copyProject, removeCopies, REPO, run } from '../browser/harness.ts';
 
 const KEY = 'agnic_tok_output_0123456789';
 let gw: TestGateway;
@@ -17,6 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gw?.close();
+  await removeCopies();
 });
 
 describe('vite build output', () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { copyProject, launchChromium, loadPage, REPO, run, serveStatic, type PageReport, type RunResult } from '../browser/harness.ts';
+import { copyProject, removeCopies, launchChromium, loadPage, REPO, run, serveStatic, type PageReport, type RunResult } from '../browser/harness.ts';
 
 const KEY = 'agnic_tok_syntax_0123456789';
 
@@ -28,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gw?.close();
+  await removeCopies();
 });
 
 describe.each(FIXTURES)('a $name fixture', ({ name, source, at, prompt, alt }) => {
