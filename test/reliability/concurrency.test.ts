@@ -127,7 +127,7 @@ describe('locks', () => {
       await holder.done;
     }
     const deadPid = holders[0]!.child.pid!;
-    await fs.writeFile(`${keyLock}.break`, JSON.stringify({ pid: deadPid, host: os.hostname(), at: Date.now(), token: 'dead' }));
+    await fs.writeFile(`${keyLock}.break.tmp`, JSON.stringify({ pid: deadPid, host: os.hostname(), at: Date.now(), token: 'dead' }));
     // A lock file whose writer died between creating and writing it.
     const emptyLock = path.join(cacheDir, '.locks', `${keyOf(list[1]!)}.lock`);
     await fs.writeFile(emptyLock, '');

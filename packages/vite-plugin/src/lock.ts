@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TEMP_SUFFIX } from './fsutil.js';
 
 interface LockOwner {
   pid: number;
@@ -11,7 +12,7 @@ interface LockOwner {
   token: string;
 }
 
-/** A process that died while breaking a stale lock leaves its `.break` file; others clear it after this long. */
+/** A process that died while breaking a stale lock leaves its breaker file; others clear it after this long. */
 const BREAK_STALE_MS = 5_000;
 /** A lock file with no readable owner (its writer was killed between creating and writing it) is stale after this long. */
 const UNREADABLE_STALE_MS = 2_000;
@@ -84,14 +85,15 @@ export async function acquireLock(file: string, options: { staleMs: number; sign
 }
 
 /**
- * Removes a stale lock. Breakers take turns through `<file>.break` and check
+ * Removes a stale lock. Breakers take turns through `<file>.break.tmp` and check
  * again once it is theirs: without that, two processes that both saw the
  * same stale lock could each remove it, the second removing the fresh lock
  * the first had just taken, and both would go on holding "the" lock.
  */
 async function breakIfStale(file: string, staleMs: number): Promise<boolean> {
   if (!(await isStale(file, staleMs))) return false;
-  const breaker = `${file}.break`;
+  // Named as a temp file so that the cache's .gitignore hides one left by a process killed mid-break.
+  const breaker = `${file}.break${TEMP_SUFFIX}`;
   const me = owner();
   held.add(me.token);
   try {
