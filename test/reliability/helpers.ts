@@ -11,10 +11,10 @@ import { build, type Logger } from 'vite';
 import generatedImages from '../../packages/vite-plugin/src/index.ts';
 import type { GeneratedImagesOptions } from '../../packages/vite-plugin/src/options.ts';
 
-export const REPO = path.resolve(import.meta.dirname, '../..');
+const REPO = path.resolve(import.meta.dirname, '../..');
 /** The project's Node 22 (the machine's own node is 20). */
-export const NODE = path.join(REPO, 'node_modules/.bin/node');
-export const BUILD_SCRIPT = path.join(import.meta.dirname, 'fixtures/build.ts');
+const NODE = path.join(REPO, 'node_modules/.bin/node');
+const BUILD_SCRIPT = path.join(import.meta.dirname, 'fixtures/build.ts');
 const TMP = path.join(REPO, 'test/.tmp/reliability');
 
 /** Tiny output so that builds cost milliseconds of sharp, not seconds: one width, one format. */
