@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Plugin, ResolvedConfig, ViteDevServer } from 'vite';
-import { GeneratedImagesError } from './errors.js';
+import { GeneratedImagesError, relativeLocation } from './errors.js';
 import { mayContainUsage } from './extract.js';
 import { formatLocation, type UsageError } from './location.js';
 import { codeFrame, DEV_CLIENT, DevRenderer, DEV_PREFIX, PENDING_EVENT, variantMiddleware } from './dev.js';
@@ -94,11 +94,20 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
     for (const file of image.files) set.add(`${image.key}\0${file.name}`);
   };
 
+  // The pre-build scan and the transform read the same files: say each warning once.
+  const warned = new Set<string>();
+  const warnOnce = (warning: UsageError) => {
+    const message = `${relativeLocation(warning.loc, config.root)}: ${warning.reason}`;
+    if (warned.has(message)) return;
+    warned.add(message);
+    pipeline.reporter.warn(message);
+  };
+
   const buildUrl = (name: string) => `${config.base}${config.build.assetsDir ? `${config.build.assetsDir}/` : ''}${name}`;
 
   async function replaceUsages(code: string, file: string, syntax: Syntax, environment: string, onReady: () => void, devUrl?: (name: string) => string): Promise<string | undefined> {
     const scan = findUsages(code, file);
-    for (const warning of scan.warnings) pipeline.reporter.warn(`${formatLocation(warning.loc)}: ${warning.reason}`);
+    scan.warnings.forEach(warnOnce);
     if (scan.errors.length) throw new GeneratedImagesError(describeErrors(scan.errors, config.root), scan.errors.map((e) => e.loc));
     if (scan.usages.length === 0) return undefined;
     const rendered = await Promise.all(
@@ -202,7 +211,7 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
           .filter((p) => p && !p.startsWith('..'))
           .map((p) => `${p}/**`),
       });
-      for (const warning of scan.warnings) this.warn(`${formatLocation(warning.loc)}: ${warning.reason}`);
+      scan.warnings.forEach(warnOnce);
       if (scan.errors.length) this.error(describeErrors(scan.errors, config.root));
       const images = new Map<string, SummaryImage>();
       for (const usage of scan.usages) {
