@@ -56,7 +56,7 @@ export async function astro(ctx: Context, images: CachedImage[], originalsCache:
   const oursFresh: Run[] = [];
   for (let t = 0; t < Math.min(ctx.config.trials, 3); t++) oursFresh.push((await build('ours, fresh clone (variants committed)', ours, 'astro-ours')).run);
   // For reference: astro:assets again in the same folder, with its node_modules/.astro cache, as on a developer's machine.
-  await build('astro:assets, warm (its cache present)', assetsCold.dir, undefined);
+  if (!ctx.config.quick) await build('astro:assets, warm (its cache present)', assetsCold.dir, undefined);
 
   const fresh = median(oursFresh.map((r) => r.wallMs)) / assetsCold.run.wallMs;
   const cold = oursColdRun.run.wallMs / assetsCold.run.wallMs;

@@ -19,7 +19,7 @@ export async function memory(ctx: Context, pictures: Original[]): Promise<Figure
   const originals = path.join(ctx.work, `memory-originals-${count}`, 'generated-images');
   await writeCache(originals, pictures);
   await copyOriginalsOnly(originals, path.join(ours, 'generated-images'));
-  await writePlainSite(plain, pictures);
+  await writePlainSite(plain, pictures, 'public');
 
   const plainDir = await freshClone(plain, path.join(ctx.work, 'clones', `vite-plain-${count}`));
   const plainRun = await viteBuild(plainDir);

@@ -35,7 +35,7 @@ export const QUICK: Config = {
   settings: { formats: ['avif', 'webp'], widths: [160, 320] },
   trials: 1,
   memoryImages: 12,
-  scan: { files: 5000, usages: 300 },
+  scan: { files: 1000, usages: 60 },
   generation: { images: 8, concurrency: 4, latencyMs: 300 },
   effort: { images: 1, width: 320, avif: [2, 3, 4], webp: [2, 4] },
   parallelism: { images: 2 },

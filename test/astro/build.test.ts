@@ -64,7 +64,7 @@ describe('astro build of a site with pages, a content collection, Markdown and M
     expect(widths(hero!)).toEqual([['image/avif', [64, 128]], ['image/webp', [64, 128]]]);
     expect(hero!.img).toMatchObject({ width: '128', height: '73', alt: 'Lighthouse', class: 'hero', loading: 'eager', decoding: 'async' });
     expect(hero!.img.src).toMatch(/^\/_astro\/[0-9a-f]{16}-128-[0-9a-f]{8}\.jpg$/);
-    expect(hero!.img.style).toContain('background-image:url("data:image/webp;base64,');
+    expect(hero!.img.style).toContain('background-image:URL("data:image/webp;base64,');
 
     const alpha = await page(dir, 'posts/alpha');
     expect(alpha).not.toContain('GeneratedImage');

@@ -61,7 +61,9 @@ export function pictureModel(plan: ImagePlan, props: RenderProps, url: (name: st
 
   let background = '';
   if (plan.placeholder && 'color' in plan.placeholder) background = `background-color:${plan.placeholder.color}`;
-  else if (placeholderUrl) background = `background-image:url("${placeholderUrl}");background-size:cover;background-repeat:no-repeat`;
+  // `URL(`, which CSS reads as `url(`: Vite's HTML build sends every style attribute containing "url(" through
+  // its CSS pipeline as a module of its own, which cost a 60-image page a third of a second for nothing to rewrite.
+  else if (placeholderUrl) background = `background-image:URL("${placeholderUrl}");background-size:cover;background-repeat:no-repeat`;
   const ownStyle = `max-width:100%;height:auto${background ? `;${background}` : ''}`;
 
   const alt: MarkupAttribute =
