@@ -50,7 +50,10 @@ export async function generation(ctx: Context): Promise<Figure[]> {
       check(createHash('sha256').update(data).digest('hex') === entry.sha256, `${entry.file} does not match the manifest`);
     }
     const ideal = Math.ceil(images / concurrency) * latencyMs;
+    // Each request slot pays the client's own work once per image it carries: the ratio at another latency L is 1 + overhead / L.
+    const overhead = (result.wallMs - ideal) / Math.ceil(images / concurrency);
     ctx.log(`  ${images} images, concurrency ${concurrency}, latency ${latencyMs} ms: ${seconds(result.wallMs)} against an ideal ${seconds(ideal)}`);
+    ctx.log(`  ${Math.round(overhead)} ms per image beyond the gateway's latency (reply JSON, decode check, cache write); at L = 1 s the ratio would be about ${ratio(1 + overhead / 1000)}, at 10 s ${ratio(1 + overhead / 10_000)}`);
     const target = 1.15;
     return [{ name: `generating ${images} misses (c=${concurrency}, L=${latencyMs} ms) ÷ ceil(N/c)×L`, measured: `${ratio(result.wallMs / ideal)} (${seconds(result.wallMs)} vs ${seconds(ideal)})`, target: `≤ ${target}`, met: result.wallMs / ideal <= target }];
   } finally {

@@ -24,7 +24,7 @@ export const FULL: Config = {
   trials: 5,
   memoryImages: 300,
   scan: { files: 5000, usages: 300 },
-  generation: { images: 60, concurrency: 4, latencyMs: 1500 },
+  generation: { images: 60, concurrency: 4, latencyMs: 3000 },
   effort: { images: 2, width: 1024, avif: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], webp: [0, 1, 2, 3, 4, 5, 6] },
   parallelism: { images: 6 },
 };

@@ -111,10 +111,11 @@ function encode(image: Sharp, transform: Transform): Sharp {
  * Encodes the variants an image still lacks into the cache, across every core.
  * Each image is read and decoded once (a PNG decode costs as much as a small
  * WebP encode, and an image has eight files to make), then its files are
- * encoded from the pixels, one encode per core on one libvips thread each —
- * the fastest layout measured (see bench/README.md). Only a few more images
- * than cores are decoded at a time, so a site of hundreds of images never
- * holds them all in memory.
+ * encoded from the pixels, one encode per core: with sharp's one libvips
+ * thread per image (its default on glibc Linux) the fastest layout measured,
+ * and with more threads still every core busy (see bench/README.md). Only a
+ * few more images than cores are decoded at a time, so a site of hundreds of
+ * images never holds them all in memory.
  */
 export class Optimizer {
   private readonly cores = Math.max(1, os.availableParallelism());
