@@ -141,6 +141,8 @@ const report = path.join(BENCH_TMP, `report-${config.quick ? 'quick' : 'full'}.m
 await fs.writeFile(report, `${lines.join('\n')}\n`);
 console.log(`(this report is also in ${path.relative(process.cwd(), report)})`);
 if (failed) {
-  console.error('benchmark failed: see FAILED above');
+  console.error(`benchmark failed: see FAILED above (its sites are kept in ${path.relative(process.cwd(), work)})`);
   process.exit(1);
 }
+// Gigabytes of sites and clones; the rendered pictures stay for the next run.
+await fs.rm(work, { recursive: true, force: true });
