@@ -51,7 +51,7 @@ export async function warmBuild(ctx: Context, images: CachedImage[], warmCache: 
   const wall = (side: Side) => median(results[side].map((r) => r.wallMs));
   const cpu = (side: Side) => median(results[side].map((r) => r.cpuMs));
   const versus = (base: Side, measure: (side: Side) => number) => `${ratio(measure('ours') / measure(base))} (${seconds(measure('ours'))} vs ${seconds(measure(base))})`;
-  ctx.log(`  medians: the plugin adds ${Math.round(wall('ours') - wall('assets'))} ms of wall time and ${Math.round(cpu('ours') - cpu('assets'))} ms of CPU time to a build of ${images.length} pictures in ${Math.ceil(images.length / 10)} pages`);
+  ctx.log(`  medians: the plugin adds ${Math.round(wall('ours') - wall('assets'))} ms of wall time and ${Math.round(cpu('ours') - cpu('assets'))} ms of CPU time to a build of ${images.length} pictures in ${Math.ceil(images.length / 10)} page${images.length > 10 ? 's' : ''}`);
   const target = 1.1;
   return [
     { name: 'warm build from a fresh clone ÷ plain <img> build, wall', measured: versus('assets', wall), target: `≤ ${target}`, met: wall('ours') / wall('assets') <= target },
