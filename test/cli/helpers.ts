@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { cacheKey } from '../../packages/vite-plugin/src/key.ts';
 import { NODE, REPO, run, type RunResult } from '../helpers.ts';
@@ -48,14 +47,7 @@ export async function gitOk(cwd: string, args: string[]): Promise<string> {
   return result.stdout;
 }
 
-/** A 127.0.0.1 port nothing listens on: it was free a moment ago and is closed again. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { closedPort } from '../helpers.ts';
 
 /** A prompt whose cache key sorts as asked against the given keys (to place a new image at the start or end of the manifest). */
 export function promptWithKey(base: string, ratio: '1:1' | '16:9' | '4:3', test: (key: string) => boolean): { prompt: string; key: string } {

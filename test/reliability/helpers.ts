@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { build, type Logger } from 'vite';
 import generatedImages from '../../packages/vite-plugin/src/index.ts';
@@ -184,11 +183,4 @@ export function promptsOf(requests: Array<{ body: any }>): string[] {
   return requests.map((r) => r.body?.messages?.at(-1)?.content).filter((p): p is string => typeof p === 'string');
 }
 
-/** A local port nothing listens on (bound, then released), for an unreachable baseURL. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { closedPort } from '../helpers.ts';

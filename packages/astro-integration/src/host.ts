@@ -4,6 +4,7 @@ import {
   DEV_PREFIX,
   expectedSize,
   findUsages,
+  replaceUsages,
   GeneratedImagesError,
   pendingSvg,
   pictureModel,
@@ -87,13 +88,7 @@ export class AstroImageHost implements ImageHost {
       throw new GeneratedImagesError(`[generated-images] invalid <GeneratedImage> in the Markdown of ${page}:\n${scan.errors.map((e) => `  ${e.reason}`).join('\n')}`);
     }
     const rendered = await Promise.all(scan.usages.map((usage) => this.render(usageToProps(usage, page), page)));
-    let out = '';
-    let last = 0;
-    scan.usages.forEach((usage, i) => {
-      out += html.slice(last, usage.start) + rendered[i];
-      last = usage.end;
-    });
-    return out + html.slice(last);
+    return replaceUsages(html, scan.usages, rendered);
   }
 
   private async renderDev(request: ImageRequest, render: RenderProps, page: string): Promise<string> {

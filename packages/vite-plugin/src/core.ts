@@ -5,7 +5,7 @@ export { CacheStore, CacheError, type CacheEntry, type VariantEntry, type Manife
 export { cacheKey, normalizePrompt, type ImageSpec } from './key.js';
 export { RATIOS, RATIO_SIZES, isRatio, expectedSize, type Ratio, type ImageSize } from './ratios.js';
 export { scanProject } from './scan.js';
-export { findUsages, MAX_PROMPT_LENGTH, type Usage } from './usage.js';
+export { findUsages, replaceUsages, MAX_PROMPT_LENGTH, type Usage } from './usage.js';
 export { pictureModel, renderPicture, type RenderProps, type PictureModel } from './render.js';
 export { renderPending } from './markup.js';
 export { GeneratedImagesError } from './errors.js';

@@ -11,7 +11,7 @@ import { ImagePipeline, type ResolvedImage } from './pipeline.js';
 import { formatSummaryTable, withStatusLine, type Reporter, type SummaryImage } from './progress.js';
 import type { Syntax } from './render.js';
 import { scanProject } from './scan.js';
-import { findUsages, type Usage } from './usage.js';
+import { findUsages, replaceUsages as spliceUsages, type Usage } from './usage.js';
 
 const JSX_FILE = /\.(jsx|tsx|mdx)$/;
 /** Markdown keeps raw HTML; every Markdown pipeline that renders pages (VitePress, markdown-it, marked, Astro) passes it through. */
@@ -120,13 +120,7 @@ export function generatedImages(userOptions: GeneratedImagesOptions = {}, host?:
         return renderUsage(usage, image, buildUrl, syntax);
       }),
     );
-    let out = '';
-    let last = 0;
-    scan.usages.forEach((usage, i) => {
-      out += code.slice(last, usage.start) + rendered[i];
-      last = usage.end;
-    });
-    return out + code.slice(last);
+    return spliceUsages(code, scan.usages, rendered);
   }
 
   /** A finished image shows in a module: hot-update it where it can be (React, Vue, Svelte), else reload the page. */
