@@ -2,8 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { RATIO_SIZES, renderTestImage, startTestGateway } from './server.ts';
+import { RATIO_SIZES, hugePng, imageSeed, renderTestImage, startTestGateway } from './server.ts';
 import type { TestGateway } from './server.ts';
 
 const KEY = 'agnic_tok_test_0123456789';
@@ -40,6 +41,15 @@ function decodeDataUrl(url: string): { mime: string; bytes: Buffer } {
   if (!m) throw new Error(`not a base64 data URL: ${url.slice(0, 40)}`);
   return { mime: m[1]!, bytes: Buffer.from(m[2]!, 'base64') };
 }
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const dataUrl = (mime: string, b: Buffer): string => `data:${mime};base64,${b.toString('base64')}`;
+const imagePart = (url: string) => ({ type: 'image_url', image_url: { url } });
+const textPart = (text: string) => ({ type: 'text', text });
+/** A chat request whose user message is `parts` (references first, as the plugin sends them). */
+const generateParts = (parts: unknown[], extra: Record<string, unknown> = {}) =>
+  generate('', { messages: [{ role: 'user', content: parts }], ...extra });
+const imageOf = (r: any): Buffer => decodeDataUrl(r.choices[0].message.images[0].image_url.url).bytes;
 
 async function catchErr(p: Promise<unknown>): Promise<any> {
   try {
@@ -324,10 +334,256 @@ describe('recording, auth, robustness', () => {
   });
 });
 
+describe('image content parts', () => {
+  let refA: Buffer; // 64x48 PNG
+  let refB: Buffer; // 40x40 JPEG
+  beforeAll(async () => {
+    refA = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c33' } }).png().toBuffer();
+    refB = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#36c' } }).jpeg().toBuffer();
+  });
+
+  it('records every image part: mime, sha256, size, decoding, position before the text', async () => {
+    const r = await generateParts(
+      [imagePart(dataUrl('image/png', refA)), imagePart(dataUrl('image/jpeg', refB)), textPart('Our mascot on a beach')],
+      { image_config: { aspect_ratio: '16:9' } },
+    );
+    const meta = await sharp(imageOf(r)).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 1344, 768]);
+    expect(r.choices[0].message.content).toBe('Here is your image: Our mascot on a beach');
+    const [rec] = gw.chatRequests();
+    expect(rec!.status).toBe(200);
+    expect(rec!.promptText).toBe('Our mascot on a beach');
+    expect(rec!.imageParts).toEqual([
+      { index: 0, beforeText: true, mime: 'image/png', sha256: sha256(refA), bytes: refA.length, decodes: true, format: 'png', width: 64, height: 48 },
+      { index: 1, beforeText: true, mime: 'image/jpeg', sha256: sha256(refB), bytes: refB.length, decodes: true, format: 'jpeg', width: 40, height: 40 },
+    ]);
+    // the recorded body is the request as sent
+    expect(rec!.body.messages[0].content.map((p: any) => p.type)).toEqual(['image_url', 'image_url', 'text']);
+
+    // a text part before an image; text parts are joined; string content has no parts
+    await generateParts([textPart('first'), imagePart(dataUrl('image/png', refA)), textPart('second')]);
+    await generate('plain string prompt');
+    const [, mixed, plain] = gw.chatRequests();
+    expect(mixed!.promptText).toBe('first\nsecond');
+    expect(mixed!.imageParts).toHaveLength(1);
+    expect(mixed!.imageParts[0]).toMatchObject({ index: 1, beforeText: false, sha256: sha256(refA), decodes: true });
+    expect(plain!.promptText).toBe('plain string prompt');
+    expect(plain!.imageParts).toEqual([]);
+  });
+
+  it('the picture depends on the prompt and on the references, deterministically', async () => {
+    const prompt = 'The mascot, waving';
+    const a = dataUrl('image/png', refA);
+    const b = dataUrl('image/jpeg', refB);
+    const none = imageOf(await generate(prompt));
+    const withA = imageOf(await generateParts([imagePart(a), textPart(prompt)]));
+    const withA2 = imageOf(await generateParts([imagePart(a), textPart(prompt)]));
+    const withB = imageOf(await generateParts([imagePart(b), textPart(prompt)]));
+    const withAB = imageOf(await generateParts([imagePart(a), imagePart(b), textPart(prompt)]));
+    const withBA = imageOf(await generateParts([imagePart(b), imagePart(a), textPart(prompt)]));
+    const otherPrompt = imageOf(await generateParts([imagePart(a), textPart('The mascot, sleeping')]));
+    expect(withA.equals(withA2)).toBe(true);
+    const all = [none, withA, withB, withAB, withBA, otherPrompt].map(sha256);
+    expect(new Set(all).size).toBe(all.length);
+    // without references the picture is exactly what it always was
+    expect(none.equals(await renderTestImage(prompt, 1024, 1024))).toBe(true);
+    expect(withAB.equals(await renderTestImage(imageSeed(prompt, [sha256(refA), sha256(refB)]), 1024, 1024))).toBe(true);
+  });
+
+  it('a part that does not decode is a 400 naming it, and is recorded as such', async () => {
+    const text = Buffer.from('This is not an image, just some plain text bytes.\n');
+    const truncated = refA.subarray(0, Math.floor(refA.length / 2));
+    const cases: Array<[unknown[], RegExp]> = [
+      [[imagePart(dataUrl('image/png', refA)), imagePart(dataUrl('image/png', text)), textPart('x')], /image part 2 does not decode/],
+      [[imagePart('data:image/png;base64,!!not*base64@@%%%'), textPart('x')], /image part 1 does not decode.*not valid base64/],
+      [[imagePart('https://example.com/mascot.png'), textPart('x')], /image part 1 does not decode.*not a data: URL/],
+      [[imagePart(dataUrl('image/png', truncated)), textPart('x')], /image part 1 does not decode/],
+      [[imagePart(dataUrl('image/png', hugePng())), textPart('x')], /image part 1 does not decode.*pixel limit/i],
+    ];
+    for (const [parts, message] of cases) {
+      const e = await catchErr(generateParts(parts));
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(e.message).toMatch(message);
+    }
+    const recs = gw.chatRequests();
+    expect(recs.map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    expect(recs[0]!.imageParts.map((p) => p.decodes)).toEqual([true, false]);
+    expect(recs[0]!.imageParts[1]).toMatchObject({ index: 1, mime: 'image/png', sha256: sha256(text), bytes: text.length, decodes: false });
+    expect(recs[0]!.imageParts[1]!.width).toBeUndefined();
+    expect(recs[2]!.imageParts[0]).toMatchObject({ mime: '', bytes: 0, decodes: false });
+    expect(recs[3]!.imageParts[0]).toMatchObject({ sha256: sha256(truncated), bytes: truncated.length, decodes: false });
+    // the server still works afterwards
+    expect((await generateParts([imagePart(dataUrl('image/png', refA)), textPart('x')])).choices[0].message.images).toHaveLength(1);
+  });
+});
+
+describe('pricing and cost', () => {
+  it('/models lists OpenRouter-style pricing, with pricing.image for priced image models', async () => {
+    const page = await client.models.list();
+    expect(page.data.map((m: any) => m.pricing)).toEqual([
+      { prompt: '0', completion: '0', image: '0.039' },
+      { prompt: '0', completion: '0' },
+      { prompt: '0', completion: '0', image: '0.039' },
+    ]);
+  });
+
+  it('usage.cost: the model price by default, configurable, omitted on request', async () => {
+    const g = await startTestGateway({
+      models: [
+        { id: 'acme/painter', output_modalities: ['image', 'text'], pricing: { image: '0.12' } },
+        { id: 'acme/unpriced', output_modalities: ['image', 'text'] },
+      ],
+    });
+    try {
+      const c = new OpenAI({ apiKey: 'k', baseURL: g.url, maxRetries: 0 });
+      const pricing = (await c.models.list()).data.map((m: any) => m.pricing);
+      expect(pricing).toEqual([{ prompt: '0', completion: '0', image: '0.12' }, { prompt: '0', completion: '0' }]);
+      expect('image' in pricing[1]).toBe(false);
+      const gen = (model: string): Promise<any> =>
+        c.chat.completions.create({ model, messages: [{ role: 'user', content: 'a price tag' }], modalities: ['image', 'text'] } as any);
+
+      const priced = await gen('acme/painter');
+      expect(priced.choices[0].message.images).toHaveLength(1);
+      expect(priced.usage.cost).toBe(0.12);
+      const unpriced = await gen('acme/unpriced');
+      expect(unpriced.usage.prompt_tokens).toBeGreaterThan(0);
+      expect('cost' in unpriced.usage).toBe(false);
+
+      g.fault({ cost: null });
+      expect('cost' in (await gen('acme/painter')).usage).toBe(false);
+      g.fault({ cost: 0.5 });
+      expect((await gen('acme/painter')).usage.cost).toBe(0.5);
+      g.fault({ textOnly: true }); // refusals are billed too
+      expect((await gen('acme/painter')).usage.cost).toBe(0.12);
+
+      expect(g.configure({ cost: 0.07 }).cost).toBe(0.07);
+      expect((await gen('acme/painter')).usage.cost).toBe(0.07);
+      expect((await gen('acme/unpriced')).usage.cost).toBe(0.07);
+      g.configure({ cost: null });
+      expect('cost' in (await gen('acme/painter')).usage).toBe(false);
+      g.configure({ cost: undefined });
+      expect((await gen('acme/painter')).usage.cost).toBe(0.12);
+    } finally {
+      await g.close();
+    }
+    const off = await startTestGateway({ cost: null });
+    try {
+      const c = new OpenAI({ apiKey: 'k', baseURL: off.url, maxRetries: 0 });
+      const r: any = await c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'free' }] });
+      expect(r.usage.total_tokens).toBeGreaterThan(0);
+      expect('cost' in r.usage).toBe(false);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('requests in flight', () => {
+  type Outcome = { ok: true; ms: number; r: any } | { ok: false; ms: number; e: any };
+  /** Fire `n` chat requests at once; each outcome with its time since the start. */
+  async function burst(c: OpenAI, n: number, prompt = 'in flight'): Promise<Outcome[]> {
+    const t0 = Date.now();
+    return Promise.all(
+      Array.from({ length: n }, () =>
+        c.chat.completions
+          .create({ model: MODEL, messages: [{ role: 'user', content: prompt }], modalities: ['image', 'text'] } as any)
+          .then(
+            (r): Outcome => ({ ok: true, ms: Date.now() - t0, r }),
+            (e): Outcome => ({ ok: false, ms: Date.now() - t0, e }),
+          ),
+      ),
+    );
+  }
+
+  it('beyond maxInFlight: 429 with Retry-After at once, while latency holds the slots; counters', async () => {
+    const g = await startTestGateway({ maxInFlight: 2, latencyMs: 300 });
+    try {
+      const c = new OpenAI({ apiKey: 'k', baseURL: g.url, maxRetries: 0 });
+      const out = await burst(c, 6);
+      const ok = out.filter((o) => o.ok);
+      const refused = out.filter((o) => !o.ok);
+      expect(ok).toHaveLength(2);
+      expect(refused).toHaveLength(4);
+      for (const o of ok) {
+        expect(o.r.choices[0].message.images).toHaveLength(1);
+        expect(o.ms).toBeGreaterThanOrEqual(295);
+      }
+      for (const o of refused) {
+        expect(o.e).toBeInstanceOf(OpenAI.RateLimitError);
+        expect(o.e.headers.get('retry-after')).toBe('1');
+        expect(o.e.message).toContain('Too many requests in flight (limit 2)');
+        expect(o.e.error).toMatchObject({ code: 429, type: 'rate_limit_exceeded' });
+      }
+      // refused at once, without the latency
+      expect(Math.max(...refused.map((o) => o.ms))).toBeLessThan(Math.min(...ok.map((o) => o.ms)));
+      expect(g.stats()).toEqual({ inFlight: 0, peakInFlight: 2, rejectedOverLimit: 4 });
+      const recs = g.chatRequests();
+      expect(recs).toHaveLength(6);
+      expect(recs.filter((r) => r.overLimit).map((r) => r.status)).toEqual([429, 429, 429, 429]);
+      expect(recs.filter((r) => !r.overLimit).map((r) => r.status)).toEqual([200, 200]);
+      // refused requests are recorded in full too, and consume no queued fault
+      expect(recs.every((r) => r.promptText === 'in flight')).toBe(true);
+      g.reset();
+      expect(g.stats()).toEqual({ inFlight: 0, peakInFlight: 0, rejectedOverLimit: 0 });
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('the limit changes at runtime; a slot is free as soon as its answer goes out; hung requests hold theirs', async () => {
+    const g = await startTestGateway({ maxInFlight: 1, latencyMs: 20 });
+    try {
+      const c = new OpenAI({ apiKey: 'k', baseURL: g.url, maxRetries: 0 });
+      const one = (prompt: string, reqOpts: Record<string, unknown> = {}): Promise<any> =>
+        c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: prompt }], modalities: ['image', 'text'] } as any, reqOpts as any);
+      // back to back with limit 1: never refused
+      for (let i = 0; i < 4; i++) expect((await one('one at a time')).choices[0].message.images).toHaveLength(1);
+      expect(g.stats()).toEqual({ inFlight: 0, peakInFlight: 1, rejectedOverLimit: 0 });
+
+      expect(g.configure({ maxInFlight: 3, maxInFlightRetryAfter: '5', latencyMs: 300 })).toEqual({
+        latencyMs: 300,
+        maxInFlight: 3,
+        maxInFlightRetryAfter: '5',
+        cost: undefined,
+      });
+      let out = await burst(c, 5);
+      expect(out.filter((o) => o.ok)).toHaveLength(3);
+      const refused = out.filter((o) => !o.ok);
+      expect(refused).toHaveLength(2);
+      for (const o of refused) expect(o.e.headers.get('retry-after')).toBe('5');
+      expect(g.stats()).toEqual({ inFlight: 0, peakInFlight: 3, rejectedOverLimit: 2 });
+
+      g.reset();
+      g.setMaxInFlight(undefined);
+      out = await burst(c, 5);
+      expect(out.every((o) => o.ok)).toBe(true);
+      expect(g.stats()).toEqual({ inFlight: 0, peakInFlight: 5, rejectedOverLimit: 0 });
+
+      // a hanging request holds its slot until the client gives up
+      g.reset();
+      g.configure({ maxInFlight: 1, latencyMs: 0 });
+      g.fault({ hang: true });
+      const hung = catchErr(one('hang', { timeout: 400 }));
+      while (g.stats().inFlight < 1) await new Promise((r) => setTimeout(r, 5));
+      const e = await catchErr(one('blocked'));
+      expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(await hung).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+      while (g.stats().inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+      expect((await one('free again')).choices[0].message.images).toHaveLength(1);
+      expect(g.stats()).toEqual({ inFlight: 0, peakInFlight: 1, rejectedOverLimit: 1 });
+      expect(() => g.setMaxInFlight(-1)).toThrow(RangeError);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe('cli', () => {
   it('prints TEST_GATEWAY_URL and stops on SIGTERM', async () => {
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-    const child = spawn(process.execPath, [cli, '--latency', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [cli, '--latency', '300', '--max-in-flight', '1', '--max-in-flight-retry-after=3'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -341,6 +597,13 @@ describe('cli', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
       const c = new OpenAI({ apiKey: 'k', baseURL: url, maxRetries: 0 });
       expect((await c.models.list()).data.length).toBe(3);
+      const gen = () => c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'cli' }], modalities: ['image', 'text'] } as any);
+      const [first, second] = await Promise.allSettled([gen(), gen()]);
+      expect(first.status).toBe('fulfilled');
+      expect(second.status).toBe('rejected');
+      const e = (second as PromiseRejectedResult).reason;
+      expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(e.headers.get('retry-after')).toBe('3');
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

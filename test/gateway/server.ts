@@ -3,9 +3,15 @@
 // benchmark and to make the examples' committed caches.
 //
 // Speaks the protocol described in SPEC.md ("Gateway protocol"):
-//   POST /v1/chat/completions   modalities ["image","text"], image_config {aspect_ratio, image_size?}
-//   GET  /v1/models[?output_modalities=image|text|all|a,b]
+//   POST /v1/chat/completions   modalities ["image","text"], image_config {aspect_ratio, image_size?};
+//                               the user message's content may be a string or an array of parts,
+//                               {type:"image_url", image_url:{url:"data:…;base64,…"}} references
+//                               (recorded with their sha256; each must decode with sharp, else 400)
+//                               and {type:"text", text}; replies carry usage.cost
+//   GET  /v1/models[?output_modalities=image|text|all|a,b]   with OpenRouter-style pricing
 // Everything else is a 404 with an OpenAI-style JSON error body.
+// Optionally limits the chat requests in flight (429 + Retry-After beyond the limit) and
+// counts them, so that a client's adaptive concurrency can be measured against it.
 //
 // Only node:http and sharp. Never crashes on bad input; close() always terminates,
 // even with requests that were told to hang.
@@ -55,9 +61,34 @@ export interface Fault {
   twoDifferent?: boolean;
   /** A PNG whose header declares 30000x30000 (more than sharp's default limitInputPixels). */
   huge?: boolean;
+  /** `usage.cost` of this reply instead of the configured one; `null` omits `usage.cost`. */
+  cost?: number | null;
 }
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
+
+/** An `image_url` content part of a chat request's user message, as the gateway saw it. */
+export interface ImagePart {
+  /** Position of the part in the user message's `content` array. */
+  index: number;
+  /** The part comes before the message's first text part. */
+  beforeText: boolean;
+  /** The mime type the data URL declares ('' when the URL is not a data URL). */
+  mime: string;
+  /** sha256 (hex) of the decoded bytes. */
+  sha256: string;
+  /** Number of decoded bytes. */
+  bytes: number;
+  /** sharp decodes the bytes (fully, with its default limits). */
+  decodes: boolean;
+  /** sharp's format name (png, jpeg, webp, …), when it decodes. */
+  format?: string;
+  /** Pixel size, when it decodes. */
+  width?: number;
+  height?: number;
+  /** Why it does not decode. */
+  error?: string;
+}
 
 export interface RecordedRequest {
   method: string;
@@ -69,11 +100,25 @@ export interface RecordedRequest {
   body: any;
   /** Date.now() when the request arrived. */
   at: number;
+  /** Chat requests: the text of the user message (string content, or its text parts joined by "\n"); '' if none. */
+  promptText: string;
+  /** Chat requests: the user message's `image_url` parts, in order; [] if none. */
+  imageParts: ImagePart[];
+  /** HTTP status the gateway answered with (undefined while pending, or when it hung up / dropped the connection). */
+  status?: number;
+  /** The request was refused with 429 because `maxInFlight` requests were already in flight. */
+  overLimit?: boolean;
 }
 
 export interface GatewayModel {
   id: string;
   output_modalities: string[];
+  /**
+   * OpenRouter-style prices in USD, as strings. `/models` lists `pricing: {prompt, completion, image?}`
+   * (prompt and completion default to "0"); without `image` the model has no per-image price
+   * (a client reports it as unknown) and replies carry no `usage.cost` unless `cost` is configured.
+   */
+  pricing?: { image?: string; prompt?: string; completion?: string };
 }
 
 export interface TestGatewayOptions {
@@ -87,8 +132,44 @@ export interface TestGatewayOptions {
   models?: GatewayModel[];
   /** OpenRouter-style: GET /models without ?output_modalities=image|all lists only text-output models. */
   modelsOnlyTextUnlessAsked?: boolean;
-  /** Include a usage block with cost in replies (default true). */
+  /** Include a usage block in replies (default true). */
   usage?: boolean;
+  /**
+   * `usage.cost` of every reply (USD). Default: the model's `pricing.image` as a number (no
+   * `usage.cost` when the model has no image price). `null`: never report `usage.cost`.
+   */
+  cost?: number | null;
+  /**
+   * At most this many chat completion requests in flight at once (from arrival until the answer
+   * is sent, so latency and delays hold a slot); requests beyond it get 429 at once, with
+   * `Retry-After: maxInFlightRetryAfter` and an OpenAI-style error body. Default: no limit
+   * (undefined, 0 and Infinity all mean no limit).
+   */
+  maxInFlight?: number;
+  /** `Retry-After` header value (seconds) of the 429s sent because of `maxInFlight` (default "1"). */
+  maxInFlightRetryAfter?: string;
+  /** Larger request bodies get 413 (default 64 MiB: references of up to 8 MB are sent base64). */
+  maxBodyBytes?: number;
+}
+
+/** What can be changed while the gateway runs (see TestGateway.configure). */
+export interface GatewayConfig {
+  latencyMs: number;
+  /** undefined: no limit. */
+  maxInFlight: number | undefined;
+  maxInFlightRetryAfter: string;
+  /** undefined: the model's price; null: no `usage.cost`. */
+  cost: number | null | undefined;
+}
+
+/** Counters of chat completion requests in flight. */
+export interface GatewayStats {
+  /** Chat requests being handled right now (holding a slot). */
+  inFlight: number;
+  /** The most in flight at once since start or the last reset(). */
+  peakInFlight: number;
+  /** 429s sent because of `maxInFlight` since start or the last reset(). */
+  rejectedOverLimit: number;
 }
 
 export interface TestGateway {
@@ -104,7 +185,16 @@ export interface TestGateway {
   /** Every chat request whose user prompt contains `substring` gets `f` (until reset). */
   setFaultForPrompt(substring: string, f: Fault): void;
   setLatency(ms: number): void;
-  /** Clear recorded requests, queued faults and prompt faults (latency is kept). */
+  /** Change the in-flight limit (undefined, 0 or Infinity: no limit); requests already in flight keep their slots. */
+  setMaxInFlight(n: number | undefined): void;
+  /** Change any of latency, in-flight limit, its Retry-After and the reported cost; returns the resulting config. */
+  configure(patch: Partial<GatewayConfig>): GatewayConfig;
+  /** Counters: in flight now, peak in flight, 429s because of the limit. */
+  stats(): GatewayStats;
+  /**
+   * Clear recorded requests, queued faults and prompt faults; peakInFlight restarts from the
+   * current in-flight count and rejectedOverLimit from 0 (latency, limit and cost are kept).
+   */
   reset(): void;
   /** Close the server and destroy open sockets (hanging ones too). */
   close(): Promise<void>;
@@ -128,13 +218,13 @@ export const RATIO_SIZES: Record<string, [number, number]> = {
 export const IMAGE_SIZE_SCALE: Record<string, number> = { '1K': 1, '2K': 2, '4K': 4 };
 
 export const DEFAULT_MODELS: GatewayModel[] = [
-  { id: 'google/gemini-2.0-flash', output_modalities: ['image', 'text'] },
+  { id: 'google/gemini-2.0-flash', output_modalities: ['image', 'text'], pricing: { image: '0.039' } },
   { id: 'openai/gpt-4o-mini', output_modalities: ['text'] },
-  { id: 'google/gemini-2.5-flash-image', output_modalities: ['image', 'text'] },
+  { id: 'google/gemini-2.5-flash-image', output_modalities: ['image', 'text'], pricing: { image: '0.039' } },
 ];
 
 const MIME: Record<ImageFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
-const MAX_BODY = 10 * 1024 * 1024;
+const MAX_BODY = 64 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------
 // Deterministic test images
@@ -167,6 +257,15 @@ export async function renderTestImage(
     default:
       throw new RangeError(`renderTestImage: unknown format ${String(format)}`);
   }
+}
+
+/**
+ * The string the gateway seeds renderTestImage with: the prompt text alone without references
+ * (so those pictures are as they always were), else the prompt and the references' sha256s in
+ * order, so that other references give other pictures.
+ */
+export function imageSeed(prompt: string, referenceSha256s: readonly string[] = []): string {
+  return referenceSha256s.length === 0 ? prompt : `${prompt}\u0000references:${referenceSha256s.join(',')}`;
 }
 
 /** The raw RGB pixels behind renderTestImage (exported for measurements). */
@@ -345,29 +444,101 @@ function defaultMessage(status: number): string {
   }
 }
 
-/** The text of the last user message (string content, or the text parts of an array content). */
-function userPrompt(body: any): string | undefined {
+/** The last user message and its index in `messages`, or undefined. */
+function userMessage(body: any): { message: any; index: number } | undefined {
   const messages = body?.messages;
   if (!Array.isArray(messages)) return undefined;
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
-    if (!m || typeof m !== 'object' || m.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) {
-      return m.content
-        .filter((p: any) => p && p.type === 'text' && typeof p.text === 'string')
-        .map((p: any) => p.text)
-        .join('\n');
-    }
-    return undefined;
+    if (m && typeof m === 'object' && m.role === 'user') return { message: m, index: i };
   }
   return undefined;
 }
 
+/** The text of the last user message (string content, or the text parts of an array content). */
+function userPrompt(body: any): string | undefined {
+  const content = userMessage(body)?.message.content;
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .filter((p: any) => p && p.type === 'text' && typeof p.text === 'string')
+      .map((p: any) => p.text)
+      .join('\n');
+  }
+  return undefined;
+}
+
+interface Decoded {
+  decodes: boolean;
+  format?: string;
+  width?: number;
+  height?: number;
+  error?: string;
+}
+
+/** Decode fully with sharp (default limits), as a gateway must before passing an image on. */
+async function decodeImage(bytes: Buffer): Promise<Decoded> {
+  try {
+    const meta = await sharp(bytes).metadata();
+    await sharp(bytes).raw().toBuffer();
+    return { decodes: true, format: meta.format, width: meta.width, height: meta.height };
+  } catch (err) {
+    return { decodes: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Split a data URL into its declared mime and bytes; `error` when it is not a base64 data URL. */
+function parseDataUrl(url: unknown): { mime: string; bytes: Buffer; error?: string } {
+  if (typeof url !== 'string') return { mime: '', bytes: Buffer.alloc(0), error: 'the part has no image_url.url' };
+  const m = /^data:([^,]*),(.*)$/is.exec(url);
+  if (!m) return { mime: '', bytes: Buffer.alloc(0), error: `not a data: URL (${url.slice(0, 40)}); the test gateway fetches nothing` };
+  const [rawMime = '', ...params] = m[1]!.split(';');
+  const mime = rawMime.trim().toLowerCase();
+  const payload = m[2]!;
+  if (!params.some((x) => x.trim().toLowerCase() === 'base64')) {
+    return { mime, bytes: Buffer.from(decodeURIComponentSafe(payload), 'utf8'), error: 'the data URL is not base64' };
+  }
+  const b64 = payload.replace(/\s+/g, '');
+  const bytes = Buffer.from(b64, 'base64');
+  if (!BASE64.test(b64) || b64.length % 4 === 1) return { mime, bytes, error: 'the data URL payload is not valid base64' };
+  return { mime, bytes };
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function checkMaxInFlight(n: number | undefined): number | undefined {
+  if (n === undefined || n === 0 || n === Infinity) return undefined;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`maxInFlight must be a non-negative integer, got ${n}`);
+  return n;
+}
+
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
-  const models = (opts.models ?? DEFAULT_MODELS).map((m) => ({ id: m.id, output_modalities: [...m.output_modalities] }));
+  const models: GatewayModel[] = (opts.models ?? DEFAULT_MODELS).map((m) => ({
+    id: m.id,
+    output_modalities: [...m.output_modalities],
+    ...(m.pricing ? { pricing: { ...m.pricing } } : {}),
+  }));
   const withUsage = opts.usage ?? true;
-  let latencyMs = opts.latencyMs ?? 0;
+  const maxBody = opts.maxBodyBytes ?? MAX_BODY;
+  const config: GatewayConfig = {
+    latencyMs: opts.latencyMs ?? 0,
+    maxInFlight: checkMaxInFlight(opts.maxInFlight),
+    maxInFlightRetryAfter: opts.maxInFlightRetryAfter ?? '1',
+    cost: opts.cost,
+  };
+  const counters: GatewayStats = { inFlight: 0, peakInFlight: 0, rejectedOverLimit: 0 };
+  /** Per response: its recorded request, and (chat requests holding a slot) the release of the slot. */
+  const recordOf = new WeakMap<ServerResponse, RecordedRequest>();
+  const releaseOf = new WeakMap<ServerResponse, () => void>();
+  const decodeCache = new Map<string, Decoded>();
   const requests: RecordedRequest[] = [];
   const queue: Fault[] = [];
   const promptFaults: Array<[string, Fault]> = [];
@@ -407,8 +578,16 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     return buf;
   };
 
+  /** The answer is about to go out: record its status and free the in-flight slot first (so a client that sends its next request at once finds it free). */
+  const answered = (res: ServerResponse, status: number): void => {
+    const rec = recordOf.get(res);
+    if (rec) rec.status = status;
+    releaseOf.get(res)?.();
+  };
+
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     if (res.destroyed || res.writableEnded || res.headersSent) return;
+    answered(res, status);
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json',
@@ -427,7 +606,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       let tooLarge = false;
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > MAX_BODY) tooLarge = true;
+        if (size > maxBody) tooLarge = true;
         else chunks.push(c);
       });
       req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
@@ -435,7 +614,24 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       req.on('aborted', () => reject(new Error('aborted')));
     });
 
-  const completion = (model: string, message: Record<string, unknown>, finish: string, nativeFinish: string, prompt: string) => {
+  /** usage.cost of a reply: the fault's, else the configured one, else the model's image price; null: none. */
+  const replyCost = (m: GatewayModel, fault: Fault): number | null => {
+    if (fault.cost !== undefined) return fault.cost;
+    if (config.cost !== undefined) return config.cost;
+    const price = m.pricing?.image;
+    if (price === undefined) return null;
+    const n = Number(price);
+    return Number.isFinite(n) ? n : null;
+  };
+
+  const completion = (
+    model: string,
+    message: Record<string, unknown>,
+    finish: string,
+    nativeFinish: string,
+    prompt: string,
+    cost: number | null,
+  ) => {
     const reply: Record<string, unknown> = {
       id: `gen-test-${Date.now()}-${++seq}`,
       provider: 'test-gateway',
@@ -459,7 +655,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
-        cost: 0.039,
+        ...(cost !== null ? { cost } : {}),
       };
     }
     return reply;
@@ -488,22 +684,68 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
           output_modalities: m.output_modalities,
           tokenizer: 'Other',
         },
+        pricing: {
+          prompt: m.pricing?.prompt ?? '0',
+          completion: m.pricing?.completion ?? '0',
+          ...(m.pricing?.image !== undefined ? { image: m.pricing.image } : {}),
+        },
       })),
     });
   };
 
-  const handleChat = async (req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> => {
+  /** The user message's image parts: mime, sha256, size, and whether (and how) they decode. */
+  const imageParts = async (body: any): Promise<ImagePart[]> => {
+    const content = userMessage(body)?.message.content;
+    if (!Array.isArray(content)) return [];
+    const firstText = content.findIndex((p: any) => p && p.type === 'text');
+    const parts: ImagePart[] = [];
+    for (let index = 0; index < content.length; index++) {
+      const p = content[index];
+      if (!p || typeof p !== 'object' || p.type !== 'image_url') continue;
+      const { mime, bytes, error } = parseDataUrl(typeof p.image_url === 'string' ? p.image_url : p.image_url?.url);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      let decoded: Decoded;
+      if (error !== undefined) decoded = { decodes: false, error };
+      else {
+        decoded = decodeCache.get(sha256) ?? (await decodeImage(bytes));
+        decodeCache.set(sha256, decoded);
+        if (decodeCache.size > 256) decodeCache.delete(decodeCache.keys().next().value!);
+      }
+      parts.push({ index, beforeText: firstText === -1 || index < firstText, mime, sha256, bytes: bytes.length, ...decoded });
+    }
+    return parts;
+  };
+
+  /** Read, parse and record a chat request's body (prompt text, image parts); or the 4xx to answer with. */
+  const readChat = async (req: IncomingMessage, rec: RecordedRequest): Promise<{ body: any } | { status: number; message: string }> => {
     const raw = await readBody(req);
-    if (raw === 'too-large') return sendError(res, 413, 'Request body too large');
+    if (raw === 'too-large') return { status: 413, message: 'Request body too large' };
     const text = raw.toString('utf8');
     let body: any;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
-      return sendError(res, 400, 'Request body is not valid JSON');
+      return { status: 400, message: 'Request body is not valid JSON' };
     }
     rec.body = body;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return sendError(res, 400, 'Request body must be a JSON object');
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return { status: 400, message: 'Request body must be a JSON object' };
+    rec.promptText = userPrompt(body) ?? '';
+    rec.imageParts = await imageParts(body);
+    return { body };
+  };
+
+  /** Beyond maxInFlight: record what was asked, then 429 at once (no latency, no fault consumed). */
+  const handleOverLimit = async (req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, limit: number): Promise<void> => {
+    await readChat(req, rec).catch(() => undefined);
+    if (closed || res.destroyed) return;
+    const retryAfter = config.maxInFlightRetryAfter;
+    sendError(res, 429, `Too many requests in flight (limit ${limit}); retry after ${retryAfter} s`, { 'retry-after': retryAfter });
+  };
+
+  const handleChat = async (req: IncomingMessage, res: ServerResponse, rec: RecordedRequest): Promise<void> => {
+    const read = await readChat(req, rec);
+    if ('status' in read) return sendError(res, read.status, read.message);
+    const { body } = read;
 
     const prompt = userPrompt(body);
 
@@ -512,7 +754,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     if (!fault && prompt !== undefined) fault = promptFaults.find(([sub]) => prompt.includes(sub))?.[1];
     fault ??= {};
 
-    await sleep(latencyMs + (fault.delayMs ?? 0));
+    await sleep(config.latencyMs + (fault.delayMs ?? 0));
     if (closed || res.destroyed) return;
 
     if (fault.hang) return; // never answer; close() destroys the socket
@@ -526,6 +768,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     if (fault.malformedJson) {
       const bad = '{"id":"gen-broken","object":"chat.completion","choices":[{"index":0,"message":{"role":"assist';
       if (!res.destroyed) {
+        answered(res, 200);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(bad.length) });
         res.end(bad);
       }
@@ -538,6 +781,13 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     const m = models.find((x) => x.id === model);
     if (!m) return sendError(res, 400, `${model} is not a valid model ID`);
     if (prompt === undefined || prompt.trim() === '') return sendError(res, 400, 'messages must contain a user message with text content');
+    const refs = rec.imageParts;
+    const bad = refs.findIndex((p) => !p.decodes);
+    if (bad >= 0) {
+      const p = refs[bad]!;
+      const where = `messages[${userMessage(body)!.index}].content[${p.index}]`;
+      return sendError(res, 400, `image part ${bad + 1} does not decode (${where}, ${p.mime || 'no mime'}, ${p.bytes} bytes): ${p.error}`);
+    }
     const wantsImage = Array.isArray(body.modalities) && body.modalities.includes('image');
     if (wantsImage && !m.output_modalities.includes('image')) {
       return sendError(res, 400, `model does not support image output: ${model}`);
@@ -560,14 +810,21 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       return send(
         res,
         200,
-        completion(model, { content: `I can only describe it in words: ${prompt.slice(0, 40)}` }, 'stop', 'STOP', prompt),
+        completion(model, { content: `I can only describe it in words: ${prompt.slice(0, 40)}` }, 'stop', 'STOP', prompt, replyCost(m, fault)),
       );
     }
     if (fault.textOnly) {
       return send(
         res,
         200,
-        completion(model, { content: fault.message ?? "I can't generate that image." }, 'stop', fault.nativeFinishReason ?? 'IMAGE_SAFETY', prompt),
+        completion(
+          model,
+          { content: fault.message ?? "I can't generate that image." },
+          'stop',
+          fault.nativeFinishReason ?? 'IMAGE_SAFETY',
+          prompt,
+          replyCost(m, fault),
+        ),
       );
     }
 
@@ -590,11 +847,12 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       urls = ['data:image/png;base64,' + hugePng().toString('base64')];
     } else {
       const mime = MIME[fault.mislabel ?? format] ?? 'image/png';
-      const first = await image(prompt, width, height, format);
+      const seed = imageSeed(prompt, refs.map((p) => p.sha256));
+      const first = await image(seed, width, height, format);
       urls = [`data:${mime};base64,${first.toString('base64')}`];
       if (fault.duplicate) urls.push(urls[0]!);
       if (fault.twoDifferent) {
-        const second = await image(`${prompt}\u0000second`, width, height, format);
+        const second = await image(`${seed}\u0000second`, width, height, format);
         urls.push(`data:${mime};base64,${second.toString('base64')}`);
       }
     }
@@ -611,6 +869,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
         'stop',
         'STOP',
         prompt,
+        replyCost(m, fault),
       ),
     );
   };
@@ -631,8 +890,11 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       headers: { ...req.headers },
       body: undefined,
       at: Date.now(),
+      promptText: '',
+      imageParts: [],
     };
     requests.push(rec);
+    recordOf.set(res, rec);
 
     if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
       req.resume();
@@ -644,6 +906,23 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
         req.resume();
         return sendError(res, 405, `Method ${req.method} not allowed`, { allow: 'POST' });
       }
+      // Taken synchronously on arrival: requests that arrive together see each other.
+      const limit = config.maxInFlight;
+      if (limit !== undefined && counters.inFlight >= limit) {
+        counters.rejectedOverLimit++;
+        rec.overLimit = true;
+        return handleOverLimit(req, res, rec, limit);
+      }
+      counters.inFlight++;
+      counters.peakInFlight = Math.max(counters.peakInFlight, counters.inFlight);
+      let held = true;
+      const release = (): void => {
+        if (!held) return;
+        held = false;
+        counters.inFlight--;
+      };
+      releaseOf.set(res, release);
+      res.once('close', release); // dropped, hung up by the client, or closed by close()
       return handleChat(req, res, rec);
     }
     if (path === '/v1/models') {
@@ -706,12 +985,27 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       else promptFaults.push([substring, f]);
     },
     setLatency(ms: number) {
-      latencyMs = ms;
+      config.latencyMs = ms;
+    },
+    setMaxInFlight(n: number | undefined) {
+      config.maxInFlight = checkMaxInFlight(n);
+    },
+    configure(patch: Partial<GatewayConfig>) {
+      if (Object.hasOwn(patch, 'maxInFlight')) config.maxInFlight = checkMaxInFlight(patch.maxInFlight);
+      if (patch.latencyMs !== undefined) config.latencyMs = patch.latencyMs;
+      if (patch.maxInFlightRetryAfter !== undefined) config.maxInFlightRetryAfter = patch.maxInFlightRetryAfter;
+      if (Object.hasOwn(patch, 'cost')) config.cost = patch.cost;
+      return { ...config };
+    },
+    stats() {
+      return { ...counters };
     },
     reset() {
       requests.length = 0;
       queue.length = 0;
       promptFaults.length = 0;
+      counters.peakInFlight = counters.inFlight;
+      counters.rejectedOverLimit = 0;
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
