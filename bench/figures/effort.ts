@@ -3,7 +3,7 @@ import { task } from '../lib/measure.ts';
 import type { Original } from '../lib/originals.ts';
 import { kilobytes, table, type Figure } from '../lib/report.ts';
 import type { EffortRow } from '../tasks/effort.ts';
-import { DEFAULT_EFFORT, DEFAULT_QUALITY } from '../../packages/vite-plugin/dist/optimize.js';
+import { DEFAULT_EFFORT, DEFAULT_QUALITY } from '../../packages/vite-plugin/dist/core/optimize/plan.js';
 
 /** Time, bytes and fidelity of every encoder effort, relative to the chosen default. */
 export async function effort(ctx: Context, pictures: Original[]): Promise<Figure[]> {

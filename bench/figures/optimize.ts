@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CacheStore, type Transform } from 'vite-plugin-generated-images/core';
-import { planImage, plannedFiles } from '../../packages/vite-plugin/dist/optimize.js';
+import { planImage, plannedFiles } from '../../packages/vite-plugin/dist/core/optimize/plan.js';
 import { copyOriginalsOnly, type CachedImage } from '../lib/cache.ts';
 import type { Context } from '../lib/context.ts';
 import { median, task } from '../lib/measure.ts';

@@ -20,4 +20,4 @@ const start = performance.now();
 await pipeline.prepare(input.prompts.map((prompt) => ({ prompt, ratio: '16:9', variant: 0 })));
 const wallMs = performance.now() - start;
 const used = process.cpuUsage(cpu);
-console.log(JSON.stringify({ wallMs, cpuMs: (used.user + used.system) / 1000, maxRssKB: process.resourceUsage().maxRSS, encoded: pipeline.summary.encoded }));
+console.log(JSON.stringify({ wallMs, cpuMs: (used.user + used.system) / 1000, maxRssKB: process.resourceUsage().maxRSS, encoded: pipeline.optimizer.encoded }));

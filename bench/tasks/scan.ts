@@ -2,7 +2,7 @@
 // source tree, first in a fresh process as a build runs it, then again warm.
 // Prints one JSON line.
 import { promises as fs } from 'node:fs';
-import { scanProject } from '../../packages/vite-plugin/dist/scan.js';
+import { scanProject } from '../../packages/vite-plugin/dist/sources/scan.js';
 
 const { root, include, repeat } = JSON.parse(await fs.readFile(process.argv[2]!, 'utf8')) as { root: string; include: string[]; repeat: number };
 const times: number[] = [];

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { cacheKey } from '../../packages/vite-plugin/src/key.ts';
+import { cacheKey } from '../../packages/vite-plugin/src/core/key.ts';
 import { NODE, REPO, run, type RunResult } from '../helpers.ts';
 
-export const CLI = path.join(REPO, 'packages', 'vite-plugin', 'dist', 'cli.js');
+export const CLI = path.join(REPO, 'packages', 'vite-plugin', 'bin', 'generated-images.js');
 export const KEY = 'agnic_tok_cli_test_secret';
 const TMP = path.join(REPO, 'test', '.tmp');
 

@@ -2,9 +2,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CacheStore, parseManifest } from '../../packages/vite-plugin/src/cache.ts';
-import { sha256 } from '../../packages/vite-plugin/src/key.ts';
-import { readManifestText, stableStringify } from '../../packages/vite-plugin/src/manifest-format.ts';
+import { CacheStore } from '../../packages/vite-plugin/src/core/cache/store.ts';
+import { parseManifest } from '../../packages/vite-plugin/src/core/cache/manifest.ts';
+import { sha256 } from '../../packages/vite-plugin/src/core/key.ts';
+import { readManifestText, stableStringify } from '../../packages/vite-plugin/src/core/cache/manifest-text.ts';
 
 const K1 = '1111111111111111';
 const K2 = '2222222222222222';

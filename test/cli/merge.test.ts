@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stableStringify } from '../../packages/vite-plugin/src/manifest-format.ts';
+import { stableStringify } from '../../packages/vite-plugin/src/core/cache/manifest-text.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { viteBuild } from '../helpers.ts';
 import { KEY, addUsage, cli, closedPort, copyFixture, git, gitOk, promptWithKey, readManifest } from './helpers.ts';

@@ -2,9 +2,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CacheStore, stableStringify } from '../../packages/vite-plugin/src/cache.ts';
-import { writeFileAtomic } from '../../packages/vite-plugin/src/fsutil.ts';
-import { sha256 } from '../../packages/vite-plugin/src/key.ts';
+import { CacheStore } from '../../packages/vite-plugin/src/core/cache/store.ts';
+import { stableStringify } from '../../packages/vite-plugin/src/core/cache/manifest-text.ts';
+import { writeFileAtomic } from '../../packages/vite-plugin/src/core/fs/atomic.ts';
+import { sha256 } from '../../packages/vite-plugin/src/core/key.ts';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUsages } from '../../packages/vite-plugin/src/usage.ts';
+import { findUsages } from '../../packages/vite-plugin/src/sources/usage.ts';
 
 const file = '/site/src/page.html';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cacheKey, fullPrompt } from '../../packages/vite-plugin/src/key.ts';
+import { cacheKey, fullPrompt } from '../../packages/vite-plugin/src/core/key.ts';
 
 const base = { model: 'google/gemini-2.0-flash', prompt: 'A beautiful sunset over mountains, oil painting', style: null, ratio: '16:9' as const, variant: 0, imageSize: null };
 

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { parseReply, type ImageChatCompletion } from '../../packages/vite-plugin/src/reply.ts';
+import { parseReply, type ImageChatCompletion } from '../../packages/vite-plugin/src/core/generation/reply.ts';
 
 async function image(width: number, height: number, format: 'png' | 'jpeg' | 'webp' = 'png', alpha = false): Promise<Buffer> {
   const channels = alpha ? 4 : 3;

@@ -4,8 +4,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheKey } from '../../packages/vite-plugin/src/key.ts';
-import type { GeneratedImagesOptions } from '../../packages/vite-plugin/src/options.ts';
+import { cacheKey } from '../../packages/vite-plugin/src/core/key.ts';
+import type { GeneratedImagesOptions } from '../../packages/vite-plugin/src/core/options.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { closedPort, hashTree, makeProject, readManifest, removeProject, tag, TINY, viteBuild } from './helpers.ts';
 

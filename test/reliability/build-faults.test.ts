@@ -5,8 +5,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cacheKey } from '../../packages/vite-plugin/src/key.ts';
-import type { Ratio } from '../../packages/vite-plugin/src/ratios.ts';
+import { cacheKey } from '../../packages/vite-plugin/src/core/key.ts';
+import type { Ratio } from '../../packages/vite-plugin/src/core/ratios.ts';
 import { startTestGateway, type Fault, type TestGateway } from '../gateway/server.ts';
 import { cacheViolations, makeProject, promptsOf, readManifest, removeProject, tag, TINY, viteBuild } from './helpers.ts';
 

@@ -5,9 +5,9 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cacheKey } from '../../packages/vite-plugin/src/key.ts';
-import { acquireLock } from '../../packages/vite-plugin/src/lock.ts';
-import type { Ratio } from '../../packages/vite-plugin/src/ratios.ts';
+import { cacheKey } from '../../packages/vite-plugin/src/core/key.ts';
+import { acquireLock } from '../../packages/vite-plugin/src/core/fs/lock.ts';
+import type { Ratio } from '../../packages/vite-plugin/src/core/ratios.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { cacheViolations, childBuild, makeProject, promptsOf, readManifest, removeProject, startChildBuild, startNode, tag, TINY } from './helpers.ts';
 

@@ -6,8 +6,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cacheKey } from '../../packages/vite-plugin/src/key.ts';
-import type { Ratio } from '../../packages/vite-plugin/src/ratios.ts';
+import { cacheKey } from '../../packages/vite-plugin/src/core/key.ts';
+import type { Ratio } from '../../packages/vite-plugin/src/core/ratios.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { cacheViolations, childBuild, makeProject, orphanOriginals, promptsOf, readManifest, removeProject, sha256, startChildBuild, tag, TINY, type ChildResult } from './helpers.ts';
 

@@ -6,8 +6,9 @@
 // server of their own.
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Gateway, GatewayError, type GatewayOptions } from '../../packages/vite-plugin/src/gateway.ts';
-import type { Ratio } from '../../packages/vite-plugin/src/ratios.ts';
+import { GeneratedImagesError } from '../../packages/vite-plugin/src/core/errors.ts';
+import { Gateway, type GatewayOptions } from '../../packages/vite-plugin/src/core/generation/gateway.ts';
+import type { Ratio } from '../../packages/vite-plugin/src/core/ratios.ts';
 import { renderTestImage, startTestGateway, type Fault, type TestGateway } from '../gateway/server.ts';
 import { closedPort, sha256 } from './helpers.ts';
 
@@ -43,13 +44,13 @@ function client(options: Partial<GatewayOptions> = {}): { gateway: Gateway; retr
 
 const request = (ratio: Ratio = '1:1', prompt = 'A red kite over a green hill') => ({ prompt, ratio, imageSize: null });
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+async function failure(promise: Promise<unknown>): Promise<GeneratedImagesError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(GatewayError);
-  return error as GatewayError;
+  expect(error).toBeInstanceOf(GeneratedImagesError);
+  return error as GeneratedImagesError;
 }
 
 describe('rate limits and server errors are retried', () => {

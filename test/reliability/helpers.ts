@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { build, type Logger } from 'vite';
 import generatedImages from '../../packages/vite-plugin/src/index.ts';
-import type { GeneratedImagesOptions } from '../../packages/vite-plugin/src/options.ts';
+import type { GeneratedImagesOptions } from '../../packages/vite-plugin/src/core/options.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 /** The project's Node 22 (the machine's own node is 20). */

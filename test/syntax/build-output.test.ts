@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProgress, withStatusLine, type Reporter } from '../../packages/vite-plugin/src/progress.ts';
+import { createProgress, withStatusLine, type Reporter } from '../../packages/vite-plugin/src/core/report.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { copyProject, removeCopies, REPO, run } from '../browser/harness.ts';
 

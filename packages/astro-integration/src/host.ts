@@ -1,28 +1,33 @@
 import path from 'node:path';
 import type { HookParameters } from 'astro';
 import {
-  DEV_PREFIX,
-  expectedSize,
+  describeImage,
   findUsages,
   replaceUsages,
   GeneratedImagesError,
-  pendingSvg,
+  isError,
   pictureModel,
+  renderPending,
   renderPicture,
   type ImagePipeline,
   type ImageRequest,
   type RenderProps,
+  type SummaryImage,
 } from 'vite-plugin-generated-images/core';
+import { forAstro } from './errors.js';
 import { readProps } from './props.js';
 import type { ImageHost } from './registry.js';
 import { usageToProps } from './usage.js';
 
 type DevServer = HookParameters<'astro:server:setup'>['server'];
 
+/** Where the dev server serves the cache's files (the Vite plugin's route). */
+const DEV_PREFIX = '@generated-images/';
+
 /** A pipeline error while a page renders, saying which page (its prompt may come from data, with no source location). */
 function withPage(error: unknown, page: string): unknown {
-  if (!(error instanceof GeneratedImagesError)) return error;
-  return new GeneratedImagesError(`[generated-images] rendering ${page}: ${error.message.replace(/^\[generated-images\]\s*/, '')}`, error.locations);
+  if (!isError(error)) return error;
+  return new GeneratedImagesError(error.code, `rendering ${page}: ${error.message}`, { hint: error.hint, locations: error.locations });
 }
 
 /**
@@ -40,6 +45,8 @@ export class AstroImageHost implements ImageHost {
   private readonly generating = new Set<string>();
   /** Render-time misses a build may not generate (frozen, or no key): listed together when the build ends. */
   private readonly missing: Array<{ page: string; prompt: string; ratio: string }> = [];
+  /** Every image a page rendered, for the build's summary. */
+  readonly rendered: SummaryImage[] = [];
 
   constructor(
     readonly pipeline: ImagePipeline,
@@ -50,10 +57,16 @@ export class AstroImageHost implements ImageHost {
   ) {}
 
   async render(props: Record<string, unknown>, page: string): Promise<string> {
-    const { request, render } = readProps(props, page);
+    let read: ReturnType<typeof readProps>;
+    try {
+      read = readProps(props, page);
+    } catch (error) {
+      throw forAstro(error);
+    }
+    const { request, render } = read;
     if (this.dev) return this.renderDev(request, render, page);
     try {
-      // Also counts the image in the build's summary, as reused or to be generated.
+      this.rendered.push({ key: this.pipeline.key(request), prompt: request.prompt, ratio: request.ratio, locations: [] });
       const misses = await this.pipeline.misses([request]);
       const { frozen, apiKey } = this.pipeline.options;
       if (misses.size > 0 && (frozen || !apiKey)) {
@@ -63,7 +76,7 @@ export class AstroImageHost implements ImageHost {
       const image = await this.pipeline.resolve(request);
       return renderPicture(pictureModel(image.plan, render, this.buildUrl, image.placeholderUrl), 'html');
     } catch (error) {
-      throw withPage(error, page);
+      throw forAstro(withPage(error, page));
     }
   }
 
@@ -72,23 +85,32 @@ export class AstroImageHost implements ImageHost {
     if (this.missing.length === 0) return;
     const { frozen, cacheDir, root } = this.pipeline.options;
     const count = new Set(this.missing.map((m) => `${m.ratio}\0${m.prompt}`)).size;
-    const list = this.missing.map((m) => `  ${m.page}  ${JSON.stringify(m.prompt.length > 70 ? `${m.prompt.slice(0, 67)}…` : m.prompt)} (${m.ratio})`).join('\n');
+    const list = this.missing.map((m) => `  ${m.page}  ${describeImage(m)}`).join('\n');
     const why = frozen
       ? `frozen mode is on${process.env.CI ? ' (CI is set)' : ''}, so nothing was requested from the gateway`
       : 'no API key is set: set AGNIC_API_KEY (or the apiKey option)';
     throw new GeneratedImagesError(
-      `[generated-images] ${count} image${count === 1 ? '' : 's'} with prompts from data ${count === 1 ? 'is' : 'are'} missing from the cache (${path.relative(root, cacheDir) || '.'}) and ${why}:\n${list}\n` +
-        'Build once where the build may call the gateway (frozen: false and AGNIC_API_KEY set) and commit the cache folder.',
+      'MISSING_IMAGES',
+      `${count} image${count === 1 ? '' : 's'} with prompts from data ${count === 1 ? 'is' : 'are'} missing from the cache (${path.relative(root, cacheDir) || '.'}) and ${why}:\n${list}`,
+      { hint: 'Build once where the build may call the gateway (frozen: false and AGNIC_API_KEY set) and commit the cache folder.' },
     );
   }
 
   async renderHtml(html: string, page: string): Promise<string> {
     const scan = findUsages(html, page);
     if (scan.errors.length) {
-      throw new GeneratedImagesError(`[generated-images] invalid <GeneratedImage> in the Markdown of ${page}:\n${scan.errors.map((e) => `  ${e.reason}`).join('\n')}`);
+      throw forAstro(new GeneratedImagesError('INVALID_USAGE', `invalid <GeneratedImage> in the Markdown of ${page}:\n${scan.errors.map((e) => `  ${e.reason}`).join('\n')}`));
     }
-    const rendered = await Promise.all(scan.usages.map((usage) => this.render(usageToProps(usage, page), page)));
+    const rendered = await Promise.all(scan.usages.map((usage) => this.render(this.markdownProps(usage, page), page)));
     return replaceUsages(html, scan.usages, rendered);
+  }
+
+  private markdownProps(usage: Parameters<typeof usageToProps>[0], page: string): Record<string, unknown> {
+    try {
+      return usageToProps(usage, page);
+    } catch (error) {
+      throw forAstro(error);
+    }
   }
 
   private async renderDev(request: ImageRequest, render: RenderProps, page: string): Promise<string> {
@@ -116,7 +138,7 @@ export class AstroImageHost implements ImageHost {
       this.generating.add(key);
       pipeline.resolve(request).then(
         () => this.server?.environments.client.hot.send({ type: 'full-reload' }),
-        (error: Error) => pipeline.reporter.warn(`rendering ${page}: ${error.message.replace(/^\[generated-images\]\s*/, '')}`),
+        (error: Error) => pipeline.reporter.warn(`rendering ${page}: ${error.message}`),
       ).finally(() => this.generating.delete(key));
     }
     return this.pending(request, render, 'Generating…');
@@ -124,19 +146,7 @@ export class AstroImageHost implements ImageHost {
 
   /** The final `<picture>`'s box and attributes with an SVG of the prompt as its image, so nothing moves when the image arrives. */
   private pending(request: ImageRequest, render: RenderProps, status: string): string {
-    const options = this.pipeline.options;
-    const source = expectedSize(request.ratio, options.imageSize);
-    const width = Math.min(Math.max(...(request.widths ?? options.widths)), source.width);
-    const svg = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pendingSvg(request.prompt, request.ratio, status))}`;
-    const plan = {
-      key: 'pending',
-      width: source.width,
-      height: source.height,
-      sources: [],
-      fallback: { name: svg, width, height: Math.round((width * source.height) / source.width), transform: { format: 'png' as const, quality: 100, effort: 0 } },
-      placeholder: null,
-    };
-    const props: RenderProps = { ...render, pictureAttributes: [...(render.pictureAttributes ?? []), { name: 'data-generated-image', value: 'pending' }] };
-    return renderPicture(pictureModel(plan, props, (name) => name), 'html');
+    const { widths, imageSize } = this.pipeline.options;
+    return renderPending(request, render, status, 'html', { widths, imageSize });
   }
 }

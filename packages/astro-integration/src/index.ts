@@ -2,21 +2,24 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroConfig, AstroIntegration, AstroIntegrationLogger } from 'astro';
-import viteGeneratedImages from 'vite-plugin-generated-images';
 import {
-  GeneratedImagesError,
+  excludedFolders,
+  formatSummary,
   ImagePipeline,
+  invalidUsages,
   relativeLocation,
   resolveOptions,
   scanProject,
   withStatusLine,
   type GeneratedImagesOptions,
   type Reporter,
+  type SummaryImage,
 } from 'vite-plugin-generated-images/core';
+import { forAstro } from './errors.js';
 import { AstroImageHost } from './host.js';
 import { copyReferencedFiles } from './output.js';
 import { registerHost } from './registry.js';
-import { hostPlugin } from './vite.js';
+import { astroVitePlugins } from './vite.js';
 
 export type { GeneratedImagesOptions, Format, Placeholder, Ratio, ImageSize } from 'vite-plugin-generated-images';
 export type { GeneratedImageProps } from './props.js';
@@ -38,17 +41,6 @@ function assetUrl(config: AstroConfig, name: string): string {
   return `${origin.replace(/\/+$/, '')}/${config.build.assets}/${name}`;
 }
 
-/** Astro prints an error's `loc` as its location, with a code frame. */
-function located(error: unknown): unknown {
-  if (error instanceof GeneratedImagesError && error.locations[0]) Object.assign(error, { loc: { ...error.locations[0] } });
-  return error;
-}
-
-/** `folder/**` for a folder inside the project, so that the scan skips it. */
-function insideRoot(root: string, folder: string): string[] {
-  const relative = path.relative(root, folder);
-  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? [`${relative}/**`] : [];
-}
 
 /**
  * `<GeneratedImage prompt="…" ratio="16:9" alt="…" />` in Astro: images are
@@ -65,6 +57,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   let pipeline: ImagePipeline;
   let host: AstroImageHost;
   let unregister: (() => void) | undefined;
+  /** The images the pre-build scan found, for the summary. */
+  let scanned: SummaryImage[] = [];
 
   return {
     name: 'astro-generated-images',
@@ -77,7 +71,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         const hostId = randomUUID();
         unregister?.();
         unregister = registerHost(hostId, host);
-        updateConfig({ vite: { plugins: [viteGeneratedImages(options, { pipeline }), hostPlugin(hostId, host)] } });
+        const buildUrl = (name: string) => assetUrl(config, name);
+        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base) }) } });
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
       },
 
@@ -90,27 +85,29 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
       },
 
       async 'astro:build:start'({ logger }) {
-        const root = pipeline.options.root;
-        const { include, cacheDir } = pipeline.options;
+        const { root, include, cacheDir } = pipeline.options;
         // Prompts from expressions are allowed here: Astro components and MDX render at build time, in this process.
-        const scan = await scanProject({ root, include, allowDynamicPrompt: true, exclude: [...insideRoot(root, cacheDir), ...insideRoot(root, fileURLToPath(config.outDir))] });
+        const scan = await scanProject({ root, include, allowDynamicPrompt: true, exclude: excludedFolders(root, [cacheDir, fileURLToPath(config.outDir)]) });
         for (const warning of scan.warnings) logger.warn(`${relativeLocation(warning.loc, root)}: ${warning.reason}`);
-        if (scan.errors.length) {
-          throw located(new GeneratedImagesError(
-            `[generated-images] ${scan.errors.length === 1 ? 'invalid <GeneratedImage>' : `${scan.errors.length} invalid <GeneratedImage> usages`}:\n${scan.errors.map((e) => `  ${relativeLocation(e.loc, root)}: ${e.reason}`).join('\n')}`,
-            scan.errors.map((e) => e.loc),
-          ));
-        }
+        if (scan.errors.length) throw forAstro(invalidUsages(scan.errors, root));
+        scanned = scan.usages.map((usage) => ({ key: pipeline.key(usage), prompt: usage.prompt, ratio: usage.ratio, locations: [usage.loc] }));
         await pipeline.prepare(scan.usages).catch((error: unknown) => {
-          throw located(error);
+          throw forAstro(error);
         });
       },
 
       async 'astro:build:done'({ dir, logger }) {
-        host.assertNothingMissing();
-        const copied = await copyReferencedFiles(fileURLToPath(dir), config.build.assets, pipeline.cache);
+        try {
+          host.assertNothingMissing();
+        } catch (error) {
+          throw forAstro(error);
+        }
+        const copied = await copyReferencedFiles(fileURLToPath(dir), config.build.assets, pipeline.cache).catch((error: unknown) => {
+          throw forAstro(error);
+        });
         await pipeline.cache.flush();
-        logger.info(`${pipeline.formatSummary()}; ${copied} file${copied === 1 ? '' : 's'} in ${config.build.assets}/`);
+        logger.info(formatSummary(pipeline.summarize([...scanned, ...host.rendered]), pipeline.options.root));
+        logger.info(`${copied} file${copied === 1 ? '' : 's'} in ${config.build.assets}/`);
         unregister?.();
       },
 

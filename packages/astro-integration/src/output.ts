@@ -1,9 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { GeneratedImagesError, type CacheStore } from 'vite-plugin-generated-images/core';
+import { GeneratedImagesError, VARIANT_NAME_IN_TEXT, type CacheStore } from 'vite-plugin-generated-images/core';
 
-/** A variant's file name: `<key>-<width>-<transform hash>.<ext>`, content-addressed like Astro's own assets. */
-const VARIANT_NAME = /\b([0-9a-f]{16})-\d+-[0-9a-f]{8}\.(?:avif|webp|jpg|png)\b/g;
 /** Output files that can reference an image: pages, and the scripts and styles of islands. */
 const REFERRING_FILE = /\.(?:html|js|mjs|css|json|xml)$/;
 
@@ -19,7 +17,7 @@ export async function copyReferencedFiles(outDir: string, assets: string, cache:
   for (const file of files) {
     const full = path.join(file.parentPath, file.name);
     const text = await fs.readFile(full, 'utf8');
-    for (const match of text.matchAll(VARIANT_NAME)) {
+    for (const match of text.matchAll(VARIANT_NAME_IN_TEXT)) {
       const [name, key] = match as unknown as [string, string];
       if (!referenced.has(name) && cache.get(key)?.variants[name]) referenced.set(name, path.relative(outDir, full));
     }
@@ -29,7 +27,7 @@ export async function copyReferencedFiles(outDir: string, assets: string, cache:
   for (const [name, page] of referenced) {
     const data = await cache.readVariant(name.slice(0, 16), name);
     if (!data) {
-      throw new GeneratedImagesError(`[generated-images] ${page} shows ${name}, but ${cache.variantPath(name)} is missing or does not match the manifest; run \`npx generated-images verify\` and build again`);
+      throw new GeneratedImagesError('CACHE', `${page} shows ${name}, but ${cache.variantPath(name)} is missing or does not match the manifest`, { hint: 'Run `npx generated-images verify`, restore what it names from git, and build again.' });
     }
     await fs.writeFile(path.join(target, name), data);
   }

@@ -1,44 +1,21 @@
 import type { HTMLAttributes } from 'astro/types';
 import {
   GeneratedImagesError,
+  isError,
   isRatio,
   MAX_PROMPT_LENGTH,
   normalizePrompt,
-  OptionsError,
   RATIOS,
   validateFormats,
   validateQuality,
   validateWidths,
-  type Format,
+  type GeneratedImageBaseProps,
   type ImageRequest,
-  type Ratio,
   type RenderProps,
 } from 'vite-plugin-generated-images/core';
 
 /** Props of `<GeneratedImage>`; any other attribute goes to the `<img>`, as with `astro:assets`' `<Picture>`. */
-export interface GeneratedImageProps extends Omit<HTMLAttributes<'img'>, 'src' | 'srcset' | 'alt' | 'width' | 'height' | 'sizes' | 'loading'> {
-  /** What to generate. The image is generated once, when it is not in the cache yet. */
-  prompt: string;
-  /** Aspect ratio, one the gateway serves. Default `"1:1"`. */
-  ratio?: Ratio;
-  /** Required; `""` for a decorative image. */
-  alt: string;
-  /** Another take of the same prompt (a new cache key). Default 0. */
-  variant?: number;
-  /** Widths for `srcset`, capped at the generated image's width. Default: the integration's `widths`. */
-  widths?: number[];
-  /** The `sizes` attribute. Default: `(min-width: <width>px) <width>px, 100vw`. */
-  sizes?: string;
-  /** Formats of the `<source>` elements, best first. Default: the integration's `formats`. */
-  formats?: Format[];
-  /** Encoder quality from 1 to 100 for this image. */
-  quality?: number;
-  /** Default `"lazy"`; `"eager"` for an image above the fold. */
-  loading?: 'lazy' | 'eager';
-  /** Display width; the height follows from the ratio. Default: the largest width. */
-  width?: number;
-  /** Display height; the width follows from the ratio. */
-  height?: number;
+export interface GeneratedImageProps extends Omit<HTMLAttributes<'img'>, 'src' | 'srcset' | 'alt' | 'width' | 'height' | 'sizes' | 'loading' | 'decoding'>, GeneratedImageBaseProps {
   /** Attributes for the `<picture>` element. */
   pictureAttributes?: HTMLAttributes<'picture'>;
 }
@@ -86,12 +63,12 @@ function attributes(entries: Record<string, unknown>, skip: Set<string>, problem
  * `where` names the page in errors, since a prop may come from data.
  */
 export function readProps(props: Record<string, unknown>, where: string): ReadProps {
-  const problem = (reason: string) => new GeneratedImagesError(`[generated-images] <GeneratedImage> on ${where}: ${reason}`);
+  const problem = (reason: string) => new GeneratedImagesError('INVALID_PROPS', `<GeneratedImage> on ${where}: ${reason}`);
   const checked = <T>(read: () => T): T => {
     try {
       return read();
     } catch (error) {
-      if (error instanceof OptionsError) throw problem(error.message.replace(/^\[generated-images\] /, ''));
+      if (isError(error, 'INVALID_OPTION')) throw problem(error.message);
       throw error;
     }
   };

@@ -1,3 +1,6 @@
+import { GeneratedImagesError } from 'vite-plugin-generated-images/errors';
+import { forAstro } from './errors.js';
+
 /**
  * Where the component and the middleware find the pipeline of the running
  * build or dev server. They are bundled into Astro's server code while the
@@ -26,17 +29,16 @@ export function registerHost(id: string, host: ImageHost): () => void {
 
 export function findHost(id: string | undefined): ImageHost {
   if (id === undefined) {
-    throw new Error(
-      "[generated-images] <GeneratedImage> needs the integration: add generatedImages() from 'astro-generated-images' to `integrations` in astro.config.",
-    );
+    throw forAstro(new GeneratedImagesError('NO_HOST', '<GeneratedImage> needs the integration', { hint: "Add generatedImages() from 'astro-generated-images' to `integrations` in astro.config." }));
   }
   const host = hosts().get(id);
   if (!host) {
-    throw new Error(
-      '[generated-images] <GeneratedImage> renders while `astro build` prerenders pages or while `astro dev` serves them: ' +
-        'that is where the images are generated and optimized. This page is rendered on demand by a server, which has neither; ' +
-        'prerender it (export const prerender = true).',
-    );
+    throw forAstro(new GeneratedImagesError(
+      'NO_HOST',
+      '<GeneratedImage> renders while `astro build` prerenders pages or while `astro dev` serves them: ' +
+        'that is where the images are generated and optimized. This page is rendered on demand by a server, which has neither',
+      { hint: 'Prerender the page (export const prerender = true).' },
+    ));
   }
   return host;
 }

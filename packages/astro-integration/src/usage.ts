@@ -16,7 +16,7 @@ export function usageToProps(usage: Usage, page: string): Record<string, unknown
       case 'boolean':
         return true;
       case 'expression':
-        throw new GeneratedImagesError(`[generated-images] <GeneratedImage prompt=${JSON.stringify(usage.prompt)}> in the Markdown of ${page}: ${name}={${value.code}} is an expression, which Markdown does not evaluate; write a literal value`);
+        throw new GeneratedImagesError('INVALID_PROPS', `<GeneratedImage prompt=${JSON.stringify(usage.prompt)}> in the Markdown of ${page}: ${name}={${value.code}} is an expression, which Markdown does not evaluate; write a literal value`);
     }
   };
   const props: Record<string, unknown> = {

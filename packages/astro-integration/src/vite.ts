@@ -1,5 +1,5 @@
 import type { Plugin } from 'vite';
-import type { AstroImageHost } from './host.js';
+import { devPlugin, Sessions, usagesPlugin, type ImagePipeline } from 'vite-plugin-generated-images/core';
 
 /**
  * The global that tells the component and the middleware, bundled into
@@ -9,14 +9,30 @@ import type { AstroImageHost } from './host.js';
  */
 export const HOST_ID_GLOBAL = '__ASTRO_GENERATED_IMAGES_HOST__';
 
-export function hostPlugin(hostId: string, host: AstroImageHost): Plugin {
-  return {
-    name: 'astro-generated-images',
-    config() {
-      return { define: { [HOST_ID_GLOBAL]: JSON.stringify(hostId) } };
+/** Astro's islands and framework components (JSX, Vue, Svelte): `.astro`, `.md` and `.mdx` render through the component instead. */
+const ISLAND_FILES = /\.(jsx|tsx|vue|svelte)(\?.*)?$/;
+
+/**
+ * The Vite side of the integration: a session per Vite run on the
+ * integration's pipeline (Astro copies the files its output references
+ * itself), the usages transform for islands, and the dev server's renderer
+ * and file route.
+ */
+export function astroVitePlugins(options: { hostId: string; pipeline: ImagePipeline; buildUrl: (name: string) => string; onDevBase: (base: string) => void }): Plugin[] {
+  const sessions = new Sessions();
+  return [
+    {
+      name: 'astro-generated-images',
+      enforce: 'pre',
+      config() {
+        return { define: { [HOST_ID_GLOBAL]: JSON.stringify(options.hostId) } };
+      },
+      configResolved(config) {
+        sessions.open(config, options.pipeline, undefined, options.buildUrl);
+        if (config.command === 'serve') options.onDevBase(config.base);
+      },
     },
-    configResolved(config) {
-      host.devBase = config.base;
-    },
-  };
+    usagesPlugin(sessions, { name: 'astro-generated-images:usages', files: ISLAND_FILES }),
+    devPlugin(sessions),
+  ];
 }

@@ -1,18 +1,28 @@
-/** The shared core, for the Astro integration and tools built on the same pipeline and cache. */
-export { ImagePipeline, type ImageRequest, type ResolvedImage, type BuildSummary } from './pipeline.js';
-export { resolveOptions, OptionsError, FORMATS, type GeneratedImagesOptions, type ResolvedOptions, type Format } from './options.js';
-export { CacheStore, CacheError, type CacheEntry, type VariantEntry, type Manifest, type Transform } from './cache.js';
-export { cacheKey, normalizePrompt, type ImageSpec } from './key.js';
-export { RATIOS, RATIO_SIZES, isRatio, expectedSize, type Ratio, type ImageSize } from './ratios.js';
-export { scanProject } from './scan.js';
-export { findUsages, replaceUsages, MAX_PROMPT_LENGTH, type Usage } from './usage.js';
-export { pictureModel, renderPicture, type RenderProps, type PictureModel } from './render.js';
-export { renderPending } from './markup.js';
-export { GeneratedImagesError } from './errors.js';
-export { withStatusLine, type Reporter } from './progress.js';
-export type { SourceLocation } from './location.js';
-export { validateFormats, validateQuality, validateWidths, type Placeholder } from './options.js';
-export { pendingSvg } from './markup.js';
-export { DEV_PREFIX } from './dev.js';
-export { relativeLocation } from './errors.js';
-export type { PluginHost } from './plugin.js';
+/**
+ * The layers under the Vite plugin, for hosts built on the same pipeline and
+ * cache (the Astro integration) and for tools: the framework-free core, the
+ * scanner, the markup, and the Vite plugins a host composes with its own.
+ */
+export { GeneratedImagesError, errorText, invalidUsages, isError, PREFIX, type Diagnostic, type ErrorCode } from './core/errors.js';
+export { relativeLocation, type SourceLocation } from './core/location.js';
+export { describeImage, shorten } from './core/text.js';
+export { resolveOptions, validateFormats, validateQuality, validateWidths, FORMATS, type GeneratedImagesOptions, type ResolvedOptions, type Format, type Placeholder } from './core/options.js';
+export type { GeneratedImageBaseProps } from './core/props.js';
+export { RATIOS, RATIO_SIZES, isRatio, expectedSize, type Ratio, type ImageSize } from './core/ratios.js';
+export { cacheKey, normalizePrompt, type ImageSpec } from './core/key.js';
+export type { CacheEntry, VariantEntry, Manifest, Transform } from './core/cache/manifest.js';
+export { CacheStore } from './core/cache/store.js';
+export { VARIANT_NAME_IN_TEXT } from './core/optimize/plan.js';
+export { ImagePipeline, type ImageRequest, type ResolvedImage } from './core/pipeline.js';
+export { formatSummary, type BuildSummary, type SummaryImage } from './core/summary.js';
+export { withStatusLine, type Reporter } from './core/report.js';
+export { MAX_PROMPT_LENGTH, type Usage } from './sources/usage.js';
+export { findUsages } from './sources/usage.js';
+export { replaceUsages } from './sources/splice.js';
+export { scanProject } from './sources/scan.js';
+export { pictureModel, renderPicture, type RenderProps, type PictureModel } from './render/picture.js';
+export { renderPending } from './render/pending.js';
+export { excludedFolders } from './vite/config.js';
+export { Sessions, type Session } from './vite/session.js';
+export { usagesPlugin } from './vite/plugins/usages.js';
+export { devPlugin } from './vite/plugins/dev.js';

@@ -1,24 +1,7 @@
-import type { Format } from './options.js';
-import type { Ratio } from './ratios.js';
+import type { GeneratedImageBaseProps } from './core/props.js';
 
 /** The props of `<GeneratedImage>`; any other attribute goes to the `<img>`. */
-export interface GeneratedImageProps {
-  /** What to generate. A literal string: the image is generated at build time. */
-  prompt: string;
-  /** Aspect ratio. Default `"1:1"`. */
-  ratio?: Ratio;
-  /** Required; `""` for a decorative image. */
-  alt: string;
-  /** Another take of the same prompt (a new cache key). Default 0. */
-  variant?: number;
-  widths?: number[];
-  sizes?: string;
-  formats?: Format[];
-  quality?: number;
-  loading?: 'lazy' | 'eager';
-  decoding?: 'async' | 'sync' | 'auto';
-  width?: number;
-  height?: number;
+export interface GeneratedImageProps extends GeneratedImageBaseProps {
   [attribute: string]: unknown;
 }
 

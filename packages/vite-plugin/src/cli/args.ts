@@ -1,14 +1,9 @@
+import { GeneratedImagesError } from '../core/errors.js';
 import { parseArgs } from 'node:util';
 
 /** A command line that cannot be run as written: exit code 2, with a pointer to the help. */
-export class CliUsageError extends Error {
-  constructor(
-    message: string,
-    readonly command?: CommandName,
-  ) {
-    super(message);
-    this.name = 'CliUsageError';
-  }
+export function cliUsageError(message: string, command?: CommandName): GeneratedImagesError {
+  return new GeneratedImagesError('CLI_USAGE', message, { hint: `Run \`generated-images ${command ? `${command} ` : ''}--help\` for usage.` });
 }
 
 interface OptionSpec {
@@ -132,8 +127,8 @@ function isCommand(name: string | undefined): name is CommandName {
   return name !== undefined && Object.hasOwn(COMMANDS, name);
 }
 
-function unknownCommand(name: string): CliUsageError {
-  return new CliUsageError(`unknown command "${name}"; commands: ${COMMAND_NAMES.join(', ')}`);
+function unknownCommand(name: string): GeneratedImagesError {
+  return cliUsageError(`unknown command "${name}"; commands: ${COMMAND_NAMES.join(', ')}`);
 }
 
 /** The command, its flags and the global options; `--help` anywhere asks for help instead. */
@@ -150,7 +145,7 @@ export function parseCommandLine(argv: string[]): Parsed {
   if (first === undefined) {
     if (loose.values.help) return { help: generalHelp() };
     if (loose.values.version && argv.length === 1) return { version: true };
-    throw new CliUsageError(argv.length ? `no command given (got ${argv.join(' ')})` : 'no command given');
+    throw cliUsageError(argv.length ? `no command given (got ${argv.join(' ')})` : 'no command given');
   }
   if (!isCommand(first)) throw unknownCommand(first);
   const options = { ...COMMANDS[first].options, ...GLOBAL_OPTIONS } as Record<string, OptionSpec>;
@@ -162,16 +157,16 @@ export function parseCommandLine(argv: string[]): Parsed {
     const allowed = Object.keys(options).map((o) => `--${o}`).join(', ');
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const option = /'([^']+)'/.exec(message)?.[1] ?? message;
-      throw new CliUsageError(`unknown option ${option} for "${first}"; its options: ${allowed}`, first);
+      throw cliUsageError(`unknown option ${option} for "${first}"; its options: ${allowed}`, first);
     }
-    throw new CliUsageError(`${message.split('\n')[0]} (options of "${first}": ${allowed})`, first);
+    throw cliUsageError(`${message.split('\n')[0]} (options of "${first}": ${allowed})`, first);
   }
   if (parsed.values.help) return { help: commandHelp(first) };
-  if (parsed.positionals.length > 1) throw new CliUsageError(`unexpected argument "${parsed.positionals[1]}" after "${first}"`, first);
+  if (parsed.positionals.length > 1) throw cliUsageError(`unexpected argument "${parsed.positionals[1]}" after "${first}"`, first);
   const { root, config, ...flags } = parsed.values;
   delete flags.help;
   for (const [name, value] of [['root', root], ['config', config]] as const) {
-    if (value === '') throw new CliUsageError(`--${name} needs a value`, first);
+    if (value === '') throw cliUsageError(`--${name} needs a value`, first);
   }
   return { command: first, root: root as string | undefined, config: config as string | undefined, flags: flags as Record<string, boolean> };
 }

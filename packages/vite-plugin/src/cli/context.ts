@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { resolveOptions, type ResolvedOptions } from '../options.js';
-import { ImagePipeline } from '../pipeline.js';
-import type { Reporter } from '../progress.js';
+import { resolveOptions, type ResolvedOptions } from '../core/options.js';
+import { ImagePipeline } from '../core/pipeline.js';
+import type { Reporter } from '../core/report.js';
 import type { ParsedCommand } from './args.js';
 import { loadProject, type Project } from './project.js';
 

@@ -1,5 +1,7 @@
 import { promises as fs } from 'node:fs';
-import { relativeLocation, GeneratedImagesError } from '../errors.js';
+import { errorText, isError, PREFIX, type GeneratedImagesError } from '../core/errors.js';
+import { relativeLocation } from '../core/location.js';
+import { formatSummary } from '../core/summary.js';
 import type { CliContext } from './context.js';
 import { describeImage, locations, plural } from './format.js';
 import { takeInventory, type Inventory } from './inventory.js';
@@ -41,7 +43,7 @@ export async function generate(context: CliContext, flags: { 'dry-run'?: boolean
     const encodes = incomplete.reduce((n, i) => n + i.missingVariants.length, 0);
     out.push(
       missing.length || encodes
-        ? `dry run: would generate ${plural(missing.length, 'image')}${missing.length ? ' (and encode their variants)' : ''} and encode ${plural(encodes, 'variant')} of cached images; nothing was changed`
+        ? `dry run: would generate ${plural(missing.length, 'image')}${missing.length ? ` (and encode ${missing.length === 1 ? 'its' : 'their'} variants)` : ''} and encode ${plural(encodes, 'variant')} of cached images; nothing was changed`
         : `dry run: nothing to do, the cache holds every image and variant of ${plural(inventory.images.length, 'image')}`,
     );
     process.stdout.write(`${out.join('\n')}\n`);
@@ -54,7 +56,7 @@ export async function generate(context: CliContext, flags: { 'dry-run'?: boolean
   try {
     await pipeline.prepare(requests);
   } catch (error) {
-    if (!(error instanceof GeneratedImagesError)) throw error;
+    if (!isError(error)) throw error;
     failure = error;
     // The images that did arrive still get every variant: the cache is as complete as it can be.
     await Promise.allSettled(requests.filter((r) => cache.get(pipeline.key(r))).map((r) => pipeline.resolve(r)));
@@ -63,15 +65,13 @@ export async function generate(context: CliContext, flags: { 'dry-run'?: boolean
   // The committed form, whatever the file was before: the SPEC's pretty layout, or what a merge left.
   if (await fs.stat(cache.manifestPath).then(() => true, () => false)) await cache.rewrite();
 
-  const out = pipeline.summary.generated.map((key) => {
-    const image = inventory.images.find((i) => i.key === key)!;
-    return `generated  ${key}  ${describeImage(image)}  ${locations(image.locations, project.root)}`;
-  });
+  const summary = pipeline.summarize(inventory.images.map((i) => ({ key: i.key, prompt: i.prompt, ratio: i.ratio, locations: i.locations })));
+  const out = summary.generated.map((image) => `generated  ${image.key}  ${describeImage({ ...image, variant: inventory.images.find((i) => i.key === image.key)?.variant })}  ${locations(image.locations, project.root)}`);
   out.push(...brokenLines, ...renderTimeNote(inventory, context));
-  const worked = pipeline.summary.generated.length > 0 || pipeline.optimizer.encoded > 0;
-  if (worked) out.push(pipeline.formatSummary());
+  const worked = summary.generated.length > 0 || summary.encoded > 0;
+  if (worked) out.push(formatSummary(summary, project.root));
   else if (!failure) out.push(`nothing to do: the cache holds every image and variant of ${plural(inventory.images.length, 'image')}`);
   if (out.length) process.stdout.write(`${out.join('\n')}\n`);
-  if (failure) process.stderr.write(`${failure.message}\n`);
+  if (failure) process.stderr.write(`${PREFIX} ${errorText(failure)}\n`);
   return failure || broken.length ? 1 : 0;
 }

@@ -1,13 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { CacheEntry } from '../cache.js';
-import type { SourceLocation, UsageError } from '../location.js';
-import { plannedFiles, type PlannedVariant } from '../optimize.js';
-import type { Ratio } from '../ratios.js';
-import { scanProject } from '../scan.js';
-import type { Usage } from '../usage.js';
+import type { CacheEntry } from '../core/cache/manifest.js';
+import type { Diagnostic } from '../core/errors.js';
+import { byLocation, type SourceLocation } from '../core/location.js';
+import { plannedFiles, type PlannedVariant } from '../core/optimize/plan.js';
+import type { Ratio } from '../core/ratios.js';
+import { scanProject } from '../sources/scan.js';
+import type { Usage } from '../sources/usage.js';
+import { excludedFolders } from '../vite/config.js';
 import type { CliContext } from './context.js';
-import { findRenderTimePrompts } from './dynamic.js';
 
 /** One image the source asks for, and what the cache holds of it. */
 export interface UsedImage {
@@ -38,31 +39,18 @@ export interface Inventory {
   unused: UnusedEntry[];
   /** Usages whose prompt is only known at render time (Astro). */
   dynamic: SourceLocation[];
-  errors: UsageError[];
-  warnings: UsageError[];
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
 }
 
 const exists = (file: string) => fs.stat(file).then((s) => s.isFile(), () => false);
 
-function byLocation(a: SourceLocation, b: SourceLocation): number {
-  return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
-}
-
-/** Folders inside the root that are never scanned, as the plugin excludes them. */
-export function excludedFolders(context: CliContext): string[] {
-  return [context.options.cacheDir, context.project.outDir]
-    .map((dir) => path.relative(context.project.root, dir))
-    .filter((p) => p && !p.startsWith('..') && !path.isAbsolute(p))
-    .map((p) => `${p}/**`);
-}
-
 /** Scans the project as a build does and sets every usage against the cache. */
 export async function takeInventory(context: CliContext): Promise<Inventory> {
   const { project, options, pipeline } = context;
-  const exclude = excludedFolders(context);
-  const [scan, dynamic] = await Promise.all([
+  const exclude = excludedFolders(project.root, [options.cacheDir, project.outDir]);
+  const [scan] = await Promise.all([
     scanProject({ root: project.root, include: options.include, files: project.htmlInputs, exclude, allowDynamicPrompt: project.allowDynamicPrompt }),
-    findRenderTimePrompts({ root: project.root, include: options.include, exclude, anyFile: project.allowDynamicPrompt }),
     pipeline.load(),
   ]);
   const cache = pipeline.cache;
@@ -106,7 +94,7 @@ export async function takeInventory(context: CliContext): Promise<Inventory> {
     usages: scan.usages,
     images: [...byKey.values()].sort((a, b) => byLocation(a.locations[0]!, b.locations[0]!)),
     unused,
-    dynamic,
+    dynamic: scan.dynamic,
     errors: scan.errors,
     warnings: scan.warnings,
   };

@@ -1,8 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GeneratedImagesOptions } from '../options.js';
-import { CliUsageError } from './args.js';
+import { GeneratedImagesError } from '../core/errors.js';
+import type { GeneratedImagesOptions } from '../core/options.js';
+import { htmlInputs } from '../vite/config.js';
+import { cliUsageError } from './args.js';
 
 export const VITE_PLUGIN_NAME = 'vite-plugin-generated-images';
 export const ASTRO_INTEGRATION_NAME = 'astro-generated-images';
@@ -10,13 +12,6 @@ export const ASTRO_INTEGRATION_NAME = 'astro-generated-images';
 const ASTRO_CONFIGS = ['astro.config.mjs', 'astro.config.js', 'astro.config.ts', 'astro.config.mts', 'astro.config.cjs', 'astro.config.cts'];
 const VITE_CONFIGS = ['vite.config.js', 'vite.config.mjs', 'vite.config.ts', 'vite.config.cjs', 'vite.config.mts', 'vite.config.cts'];
 
-/** The project's config does not load: its own error, as the build would show it. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 /** A project as its own config describes it: nothing about the images is configured twice. */
 export interface Project {
@@ -57,19 +52,12 @@ async function flatten(list: unknown): Promise<Array<Record<string, unknown>>> {
 function optionsOf(found: Array<Record<string, unknown>>, name: string, configFile: string): GeneratedImagesOptions | undefined {
   const matches = found.filter((p) => p.name === name);
   if (matches.length === 0) return undefined;
-  if (matches.length > 1) throw new CliUsageError(`${path.basename(configFile)} uses ${name} ${matches.length} times; the CLI cannot tell which options to use`);
+  if (matches.length > 1) throw cliUsageError(`${path.basename(configFile)} uses ${name} ${matches.length} times; the CLI cannot tell which options to use`);
   const api = matches[0]!.api as { options?: GeneratedImagesOptions } | undefined;
   if (!api || typeof api.options !== 'object') {
-    throw new CliUsageError(`${name} in ${path.basename(configFile)} does not expose its options (api.options): update ${name}`);
+    throw cliUsageError(`${name} in ${path.basename(configFile)} does not expose its options (api.options): update ${name}`);
   }
   return api.options;
-}
-
-function htmlInputs(build: Record<string, unknown> | undefined): string[] {
-  const options = (build ?? {}) as { rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } };
-  const input = options.rolldownOptions?.input ?? options.rollupOptions?.input;
-  const list = typeof input === 'string' ? [input] : Array.isArray(input) ? input : input && typeof input === 'object' ? Object.values(input) : [];
-  return list.filter((f): f is string => typeof f === 'string' && f.endsWith('.html'));
 }
 
 function pathOption(value: unknown, base: string): string {
@@ -85,12 +73,12 @@ function pathOption(value: unknown, base: string): string {
  */
 export async function loadProject(request: { cwd: string; root?: string; config?: string }): Promise<Project> {
   const base = path.resolve(request.cwd, request.root ?? '.');
-  if (!(await fs.stat(base).then((s) => s.isDirectory(), () => false))) throw new CliUsageError(`--root ${request.root}: no such folder`);
+  if (!(await fs.stat(base).then((s) => s.isDirectory(), () => false))) throw cliUsageError(`--root ${request.root}: no such folder`);
   const configFile = request.config ? path.resolve(request.cwd, request.config) : await findConfig(base);
   if (!configFile) {
-    throw new CliUsageError(`no vite.config.* or astro.config.* in ${base}: run generated-images in the project's root, or pass --root <dir> or --config <file>`);
+    throw cliUsageError(`no vite.config.* or astro.config.* in ${base}: run generated-images in the project's root, or pass --root <dir> or --config <file>`);
   }
-  if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw new CliUsageError(`--config ${request.config}: no such file`);
+  if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw cliUsageError(`--config ${request.config}: no such file`);
   const framework = path.basename(configFile).startsWith('astro.config.') ? 'astro' : 'vite';
 
   const configName = path.basename(configFile);
@@ -101,7 +89,7 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   } catch (error) {
     // Bundler errors come with colours and a code frame of the bundled file: the first lines say what is wrong.
     const lines = String((error as Error).message).replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !/^\s*[│╭╰─]/.test(l));
-    throw new ConfigError(`could not load ${configName}: ${lines.slice(0, 2).join(' ')} (\`${framework} build\` shows the whole error)`);
+    throw new GeneratedImagesError('CONFIG', `could not load ${configName}: ${lines.slice(0, 2).join(' ')} (\`${framework} build\` shows the whole error)`);
   }
   const config = (loaded?.config ?? {}) as Record<string, unknown>;
 
@@ -110,13 +98,13 @@ export async function loadProject(request: { cwd: string; root?: string; config?
     const integrations = await flatten(config.integrations);
     const vite = (config.vite ?? {}) as Record<string, unknown>;
     const options = optionsOf(integrations, ASTRO_INTEGRATION_NAME, configFile) ?? optionsOf(await flatten(vite.plugins), VITE_PLUGIN_NAME, configFile);
-    if (!options) throw new CliUsageError(`${configName} does not use ${ASTRO_INTEGRATION_NAME}: add it to integrations`);
+    if (!options) throw cliUsageError(`${configName} does not use ${ASTRO_INTEGRATION_NAME}: add it to integrations`);
     return { framework, configFile, root, options, htmlInputs: [], outDir: pathOption(config.outDir ?? 'dist', root), allowDynamicPrompt: true };
   }
 
   const root = pathOption(config.root, base);
   const options = optionsOf(await flatten(config.plugins), VITE_PLUGIN_NAME, configFile);
-  if (!options) throw new CliUsageError(`${configName} does not use ${VITE_PLUGIN_NAME}: add generatedImages() to plugins`);
+  if (!options) throw cliUsageError(`${configName} does not use ${VITE_PLUGIN_NAME}: add generatedImages() to plugins`);
   const build = config.build as Record<string, unknown> | undefined;
-  return { framework, configFile, root, options, htmlInputs: htmlInputs(build), outDir: path.resolve(root, (build?.outDir as string | undefined) ?? 'dist'), allowDynamicPrompt: false };
+  return { framework, configFile, root, options, htmlInputs: htmlInputs(build as Parameters<typeof htmlInputs>[0]), outDir: path.resolve(root, (build?.outDir as string | undefined) ?? 'dist'), allowDynamicPrompt: false };
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { relativeLocation } from '../errors.js';
-import { TEMP_SUFFIX } from '../fsutil.js';
+import { isStaleTemp } from '../core/fs/atomic.js';
+import { relativeLocation } from '../core/location.js';
 import type { CliContext } from './context.js';
 import { describeImage, locations, plural, size } from './format.js';
 import { takeInventory } from './inventory.js';
@@ -16,22 +16,6 @@ interface Deletion {
 }
 
 const ORIGINAL = /^([0-9a-f]{16})\.(png|jpe?g|webp)$/;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A temp file of an atomic write whose writer is gone (`.<name>.<pid>.<random>.tmp`). */
-function isStaleTemp(name: string): boolean {
-  if (!name.startsWith('.') || !name.endsWith(TEMP_SUFFIX)) return false;
-  const pid = Number(name.slice(0, -TEMP_SUFFIX.length).split('.').at(-2));
-  return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
-}
 
 async function fileSize(file: string): Promise<number> {
   return (await fs.stat(file).catch(() => undefined))?.size ?? 0;

@@ -1,4 +1,4 @@
-import { relativeLocation } from '../errors.js';
+import { relativeLocation } from '../core/location.js';
 import type { CliContext } from './context.js';
 import { describeImage, locations, plural } from './format.js';
 import { takeInventory, type Inventory } from './inventory.js';

@@ -2,10 +2,11 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { MANIFEST_FILE } from '../cache.js';
-import { readIfExists } from '../fsutil.js';
-import { sha256 } from '../key.js';
-import { createLimit } from '../limit.js';
+import { MANIFEST_FILE } from '../core/cache/manifest.js';
+import { readIfExists } from '../core/fs/atomic.js';
+import { sha256 } from '../core/key.js';
+import { createLimit } from '../core/limit.js';
+import { shorten } from '../core/text.js';
 import type { CliContext } from './context.js';
 import { plural } from './format.js';
 
@@ -50,7 +51,7 @@ export async function verify(context: CliContext): Promise<number> {
   await context.pipeline.load();
   const expected: Expected[] = [];
   for (const [key, entry] of Object.entries(cache.images).sort(([a], [b]) => a.localeCompare(b))) {
-    const owner = `${key} ${JSON.stringify(entry.prompt.length > 50 ? `${entry.prompt.slice(0, 47)}…` : entry.prompt)}`;
+    const owner = `${key} ${JSON.stringify(shorten(entry.prompt, 50))}`;
     expected.push({ file: cache.originalPath(entry), bytes: entry.bytes, sha256: entry.sha256, width: entry.width, height: entry.height, format: path.extname(entry.file).slice(1), owner });
     for (const [name, meta] of Object.entries(entry.variants).sort(([a], [b]) => a.localeCompare(b))) {
       expected.push({ file: cache.variantPath(name), bytes: meta.bytes, sha256: meta.sha256, width: meta.width, height: meta.height, format: meta.transform.format, owner });

@@ -1,0 +1,16 @@
+import path from 'node:path';
+
+/** HTML entries of a build's input (Rollup's or Rolldown's), which the scan reads besides `include`. */
+export function htmlInputs(build: { rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } } | undefined): string[] {
+  const input = build?.rolldownOptions?.input ?? build?.rollupOptions?.input;
+  const list = typeof input === 'string' ? [input] : Array.isArray(input) ? input : input && typeof input === 'object' ? Object.values(input) : [];
+  return list.filter((f): f is string => typeof f === 'string' && f.endsWith('.html'));
+}
+
+/** `folder/**` for each folder inside the root (the cache, the build output), so that the scan never reads them. */
+export function excludedFolders(root: string, folders: string[]): string[] {
+  return folders
+    .map((dir) => path.relative(root, path.resolve(root, dir)))
+    .filter((p) => p && !p.startsWith('..') && !path.isAbsolute(p))
+    .map((p) => `${p}/**`);
+}

@@ -1,0 +1,60 @@
+import type { Plugin } from 'vite';
+import { errorText, GeneratedImagesError } from '../../core/errors.js';
+import { relativeLocation } from '../../core/location.js';
+import type { Usage } from '../../sources/usage.js';
+import { DEV_CLIENT, DEV_CLIENT_ID, PENDING_EVENT, RESOLVED_DEV_CLIENT_ID } from '../dev/client.js';
+import { DEV_PREFIX, variantMiddleware } from '../dev/middleware.js';
+import { DevRenderer } from '../dev/renderer.js';
+import { overlayError } from '../overlay.js';
+import type { Session, Sessions } from '../session.js';
+
+/** A failed generation as Vite's overlay shows it, pointing at the usage. */
+function failurePayload(session: Session, usage: Usage, reason: string) {
+  const located = new GeneratedImagesError('GENERATION_FAILED', `${relativeLocation(usage.loc, session.config.root)}: ${JSON.stringify(usage.prompt)} could not be generated: ${reason}`, { locations: [usage.loc] });
+  const { message, id, loc, plugin } = overlayError(located);
+  return { located, payload: { type: 'error' as const, err: { message, stack: '', id, loc, plugin } } };
+}
+
+/**
+ * The dev server's side: a renderer that shows placeholders for images being
+ * generated, the middleware that serves the cache's files, the page script
+ * that reports the placeholders it shows, and the error overlay for failures.
+ */
+export function devPlugin(sessions: Sessions): Plugin {
+  return {
+    name: 'vite-plugin-generated-images:dev',
+    apply: 'serve',
+
+    configureServer(server) {
+      const session = sessions.ofConfig(server.config);
+      if (!session) return;
+      session.server = server;
+      const { pipeline } = session;
+      session.dev = new DevRenderer(pipeline, (name) => `${server.config.base}${DEV_PREFIX}${name}`, {
+        onError(usage, reason) {
+          const { located, payload } = failurePayload(session, usage, reason);
+          pipeline.reporter.warn(errorText(located));
+          server.environments.client.hot.send(payload);
+        },
+      });
+      server.environments.client.hot.on(PENDING_EVENT, (data: { keys?: unknown } | undefined, client) => {
+        // A page that shows a failed image shows its error too, until the file that uses it changes.
+        const failed = session.dev?.recheck(data?.keys).at(-1);
+        if (failed) client.send(failurePayload(session, failed.usage, failed.reason).payload);
+      });
+      server.middlewares.use(variantMiddleware(pipeline, server.config.base));
+    },
+
+    watchChange(id) {
+      sessions.of(this).dev?.fileChanged(id);
+    },
+
+    resolveId(id) {
+      return id === DEV_CLIENT_ID ? RESOLVED_DEV_CLIENT_ID : undefined;
+    },
+
+    load(id) {
+      return id === RESOLVED_DEV_CLIENT_ID ? DEV_CLIENT : undefined;
+    },
+  };
+}

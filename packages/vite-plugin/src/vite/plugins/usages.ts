@@ -1,0 +1,39 @@
+import type { Plugin } from 'vite';
+import { isError } from '../../core/errors.js';
+import { mayContainUsage } from '../../sources/extract.js';
+import { overlayError } from '../overlay.js';
+import type { Sessions } from '../session.js';
+import { MODULE_FILTER, syntaxOf } from '../syntax.js';
+import { renderUsagesIn } from '../transform.js';
+import { updateModule } from '../dev/hmr.js';
+
+/**
+ * Replaces `<GeneratedImage>` in JSX, MDX, Vue, Svelte and Markdown modules
+ * (those whose id matches `files`) with the rendered markup, before the
+ * framework's compiler sees them (`enforce: 'pre'`).
+ */
+export function usagesPlugin(sessions: Sessions, options: { name: string; files: RegExp }): Plugin {
+  return {
+    name: options.name,
+    enforce: 'pre',
+    transform: {
+      // Rolldown runs the handler only for modules that match; older Vite ignores the filter, hence the checks below.
+      filter: { id: options.files, code: MODULE_FILTER.code },
+      async handler(code, id) {
+        const syntax = syntaxOf(id);
+        if (!syntax || !options.files.test(id) || !mayContainUsage(code)) return undefined;
+        const session = sessions.of(this);
+        const file = id.split('?', 1)[0]!;
+        try {
+          const onReady = () => session.server && updateModule(session.server, file);
+          const out = await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady });
+          return out === undefined ? undefined : { code: out, map: null };
+        } catch (error) {
+          if (!isError(error)) throw error;
+          const { message, loc } = overlayError(error);
+          this.error({ message, id: file, loc });
+        }
+      },
+    },
+  };
+}

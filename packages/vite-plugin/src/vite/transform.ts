@@ -1,0 +1,34 @@
+import { invalidUsages } from '../core/errors.js';
+import type { Syntax } from '../render/picture.js';
+import { renderUsage } from '../render/usage.js';
+import { replaceUsages } from '../sources/splice.js';
+import { findUsages } from '../sources/usage.js';
+import type { Session } from './session.js';
+
+export interface RenderTarget {
+  file: string;
+  syntax: Syntax;
+  /** The Vite environment whose bundle will hold the markup (client, ssr, …). */
+  environment: string;
+  /** In dev: called when an image this source waited for is ready, to update the page. */
+  onReady: () => void;
+  /** How this caller writes a file's URL in dev, when not as the session does (Vite's HTML pipeline adds the base itself). */
+  devUrl?: (name: string) => string;
+}
+
+/** The source with every usage replaced by its markup; undefined when it has none. Throws an INVALID_USAGE error listing each bad one. */
+export async function renderUsagesIn(session: Session, code: string, target: RenderTarget): Promise<string | undefined> {
+  const scan = findUsages(code, target.file);
+  scan.warnings.forEach((w) => session.warnOnce(w));
+  if (scan.errors.length) throw invalidUsages(scan.errors, session.config.root);
+  if (scan.usages.length === 0) return undefined;
+  const rendered = await Promise.all(
+    scan.usages.map(async (usage) => {
+      if (session.dev) return session.dev.render(usage, target.syntax, target.onReady, target.file, target.devUrl);
+      const image = await session.pipeline.resolve(usage);
+      session.output?.refer(target.environment, image);
+      return renderUsage(usage, image, (name) => session.buildUrl(name), target.syntax);
+    }),
+  );
+  return replaceUsages(code, scan.usages, rendered);
+}
