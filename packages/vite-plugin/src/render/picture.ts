@@ -3,11 +3,14 @@ import type { Attribute, AttributeValue } from '../sources/extract.js';
 
 /**
  * How markup is written: HTML (also Svelte templates and Markdown), JSX (React,
- * Preact, Solid, MDX), or a Vue template: HTML whose URLs are bound as string
+ * Preact, MDX), Solid's JSX (whose style objects take CSS property names as
+ * CSS writes them), or a Vue template: HTML whose URLs are bound as string
  * literals, because Vue's compiler turns a static `src`/`srcset` into imports
  * of files that exist only in the build output.
  */
-export type Syntax = 'html' | 'jsx' | 'vue';
+export type Syntax = 'html' | 'jsx' | 'solid' | 'vue';
+
+const isJsx = (syntax: Syntax) => syntax === 'jsx' || syntax === 'solid';
 
 /** Attributes whose URLs Vue's `transformAssetUrls` would rewrite into imports. */
 const VUE_URL_ATTRIBUTES = new Set(['src', 'srcset']);
@@ -128,22 +131,22 @@ function cssText(style: Array<[string, string]>): string {
   return style.map(([property, value]) => `${property}:${value}`).join(';');
 }
 
-/** A style object literal for JSX: React and Preact take camelCased properties (custom properties as written). */
-function styleObject(style: Array<[string, string]>): string {
-  const key = (property: string) => (property.startsWith('--') ? property : property.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+/** A style object literal: React and Preact take camelCased properties (custom properties as written), Solid CSS's own names. */
+function styleObject(style: Array<[string, string]>, syntax: Syntax): string {
+  const key = (property: string) => (syntax === 'solid' || property.startsWith('--') ? property : property.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
   return `{${style.map(([property, value]) => `${JSON.stringify(key(property))}: ${JSON.stringify(value)}`).join(', ')}}`;
 }
 
 function writeStyle(attr: Extract<MarkupAttribute, { style: unknown }>, syntax: Syntax): string {
   const all = attr.css ? [...attr.style, ...declarations(attr.css)] : attr.style;
-  if (syntax !== 'jsx') {
+  if (!isJsx(syntax)) {
     // An expression in an HTML-like syntax (Vue `:style`, Svelte `style={…}`): the framework merges it with the static style.
     return ` style="${escapeHtml(cssText(all))}"${attr.expression ? ` ${attr.expression.raw}` : ''}`;
   }
-  if (!attr.expression) return ` style={${styleObject(all)}}`;
+  if (!attr.expression) return ` style={${styleObject(all, syntax)}}`;
   // The user's style is an expression: spread it over ours so theirs wins.
   const raw = attr.expression.raw;
-  return ` style={{...${styleObject(all)}, ...(${raw.slice(raw.indexOf('{') + 1, raw.lastIndexOf('}'))})}}`;
+  return ` style={{...${styleObject(all, syntax)}, ...(${raw.slice(raw.indexOf('{') + 1, raw.lastIndexOf('}'))})}}`;
 }
 
 function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
@@ -158,7 +161,7 @@ function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
       continue;
     }
     const { name, value } = attr;
-    if (syntax === 'jsx') {
+    if (isJsx(syntax)) {
       const jsxName = JSX_NAMES[name] ?? name;
       if (typeof value === 'number') out += ` ${jsxName}={${value}}`;
       else if (typeof value === 'boolean') out += value ? ` ${jsxName}` : '';
@@ -172,7 +175,7 @@ function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
 
 /** Writes the model as markup in the given syntax; the result replaces the `<GeneratedImage>` element. */
 export function renderPicture(model: PictureModel, syntax: Syntax): string {
-  const close = syntax === 'jsx' ? ' />' : '>';
+  const close = isJsx(syntax) ? ' />' : '>';
   const sources = model.sources
     .map((s) => `<source${writeAttributes([{ name: 'type', value: s.type }, { name: 'srcset', value: s.srcset }, s.sizes], syntax)}${close}`)
     .join('');
