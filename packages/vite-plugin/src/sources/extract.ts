@@ -1,6 +1,7 @@
 import { diagnostic, GeneratedImagesError, isError, type Diagnostic } from '../core/errors.js';
 import { decodeHTMLAttribute, decodeHTMLStrict } from 'entities';
 import { locator, type SourceLocation } from '../core/location.js';
+import { skipExpression, skipQuoted } from './languages/expression.js';
 import { elementStarts, languageOf } from './languages/index.js';
 
 /** How an attribute's value was written, as far as the build can know it without running code. */
@@ -165,52 +166,9 @@ function readTag(code: string, start: number, at: (offset: number) => SourceLoca
 
 /** Returns the offset just past the `}` matching the `{` at `open`, skipping strings, template literals and comments. */
 function readBraces(code: string, open: number, at: (offset: number) => SourceLocation): number {
-  let depth = 0;
-  let i = open;
-  while (i < code.length) {
-    const c = code[i]!;
-    if (c === '{') depth++;
-    else if (c === '}') {
-      depth--;
-      if (depth === 0) return i + 1;
-    } else if (c === '"' || c === "'") {
-      i = skipString(code, i, c);
-      continue;
-    } else if (c === '`') {
-      i = skipTemplate(code, i, at);
-      continue;
-    } else if (c === '/' && code[i + 1] === '/') {
-      const nl = code.indexOf('\n', i);
-      i = nl < 0 ? code.length : nl;
-      continue;
-    } else if (c === '/' && code[i + 1] === '*') {
-      const close = code.indexOf('*/', i + 2);
-      i = close < 0 ? code.length : close + 2;
-      continue;
-    }
-    i++;
-  }
-  throw invalid(`unbalanced "{" in <${TAG}>: the expression is never closed`, at(open));
-}
-
-function skipString(code: string, i: number, quote: string): number {
-  i++;
-  while (i < code.length && code[i] !== quote) {
-    if (code[i] === '\\') i++;
-    if (code[i] === '\n') break;
-    i++;
-  }
-  return i + 1;
-}
-
-function skipTemplate(code: string, i: number, at: (offset: number) => SourceLocation): number {
-  i++;
-  while (i < code.length && code[i] !== '`') {
-    if (code[i] === '\\') i += 2;
-    else if (code[i] === '$' && code[i + 1] === '{') i = readBraces(code, i + 1, at);
-    else i++;
-  }
-  return i + 1;
+  const { end, closed } = skipExpression(code, open, code.length, 'js');
+  if (!closed) throw invalid(`unbalanced "{" in <${TAG}>: the expression is never closed`, at(open));
+  return end;
 }
 
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
@@ -272,7 +230,7 @@ function splitTopLevel(list: string): string[] {
   for (let i = 0; i < list.length; i++) {
     const c = list[i]!;
     if (c === '"' || c === "'" || c === '`') {
-      const end = c === '`' ? list.indexOf('`', i + 1) : skipString(list, i, c) - 1;
+      const end = c === '`' ? list.indexOf('`', i + 1) : skipQuoted(list, i, list.length) - 1;
       current += list.slice(i, end + 1);
       i = end;
       continue;

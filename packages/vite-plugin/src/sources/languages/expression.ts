@@ -9,6 +9,8 @@ export type ExpressionMode = 'js' | 'jsx';
 export interface SkippedExpression {
   /** Just past the closing `}`, or `to` when it is never closed (the framework's compiler reports that). */
   end: number;
+  /** Whether its `}` was found before `to`. */
+  closed: boolean;
   /** Where `<tag` elements start inside it (JSX mode only). */
   starts: number[];
 }
@@ -16,7 +18,8 @@ export interface SkippedExpression {
 /** After one of these (or `return`), a `<` opens a JSX element rather than comparing. */
 const BEFORE_ELEMENT = new Set(['', '(', ',', '=', ':', '?', '&', '|', '{', '[', ';', '!', '>', '}']);
 
-function skipQuoted(code: string, i: number, to: number): number {
+/** Offset just past the string literal whose quote is at `i` (or past the line it breaks off at). */
+export function skipQuoted(code: string, i: number, to: number): number {
   const quote = code[i];
   for (i++; i < to; i++) {
     const c = code[i];
@@ -48,7 +51,7 @@ export function skipExpression(code: string, open: number, to: number, mode: Exp
     if (c === '{') depth++;
     else if (c === '}') {
       depth--;
-      if (depth === 0) return { end: i + 1, starts };
+      if (depth === 0) return { end: i + 1, closed: true, starts };
     } else if (c === '"' || c === "'") {
       i = skipQuoted(code, i, to);
       continue;
@@ -72,7 +75,7 @@ export function skipExpression(code: string, open: number, to: number, mode: Exp
     }
     i++;
   }
-  return { end: to, starts };
+  return { end: to, closed: false, starts };
 }
 
 function skipTemplate(code: string, i: number, to: number, mode: ExpressionMode, tag: string | undefined, starts: number[]): number {
