@@ -1,4 +1,4 @@
-import { fromMarkdown } from 'mdast-util-from-markdown';
+import { fromMarkdown, type Options } from 'mdast-util-from-markdown';
 import { mdxFromMarkdown } from 'mdast-util-mdx';
 import { mdxjs } from 'micromark-extension-mdxjs';
 import { GeneratedImagesError } from '../../core/errors.js';
@@ -20,10 +20,14 @@ interface ParseMessage {
   place?: { offset?: number; start?: { offset?: number } };
 }
 
+/** Built once: the extensions are plain data that every parse can share. */
+let mdxOptions: Options | undefined;
+
 function parse(code: string, mdx: boolean, at: (offset: number) => SourceLocation): MdNode {
   if (!mdx) return fromMarkdown(code) as MdNode;
+  mdxOptions ??= { extensions: [mdxjs()], mdastExtensions: [mdxFromMarkdown()] };
   try {
-    return fromMarkdown(code, { extensions: [mdxjs()], mdastExtensions: [mdxFromMarkdown()] }) as MdNode;
+    return fromMarkdown(code, mdxOptions) as MdNode;
   } catch (error) {
     const { reason, message, place } = error as ParseMessage;
     const offset = place?.offset ?? place?.start?.offset ?? 0;
