@@ -18,6 +18,9 @@ export interface SkippedExpression {
 /** After one of these (or `return`), a `<` opens a JSX element rather than comparing. */
 const BEFORE_ELEMENT = new Set(['', '(', ',', '=', ':', '?', '&', '|', '{', '[', ';', '!', '>', '}']);
 
+/** The characters at which reading code can change state; everything between them is skipped at once. */
+const CODE_SPECIAL = /[{}"'`/<]/g;
+
 /** Offset just past the string literal whose quote is at `i` (or past the line it breaks off at). */
 export function skipQuoted(code: string, i: number, to: number): number {
   const quote = code[i];
@@ -73,7 +76,8 @@ export function skipExpression(code: string, open: number, to: number, mode: Exp
         continue;
       }
     }
-    i++;
+    CODE_SPECIAL.lastIndex = i + 1;
+    i = CODE_SPECIAL.exec(code) ? CODE_SPECIAL.lastIndex - 1 : to;
   }
   return { end: to, closed: false, starts };
 }

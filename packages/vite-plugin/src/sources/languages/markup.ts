@@ -15,6 +15,8 @@ export type MarkupDialect = 'html' | 'vue' | 'svelte' | 'astro';
 const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title', 'xmp', 'iframe', 'noembed', 'noframes', 'plaintext']);
 
 const NAME = /[A-Za-z][^\s/>]*/y;
+/** What can end or change the reading of an open tag. */
+const TAG_SPECIAL = /[>"'{]/g;
 const LANG = /\slang\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i;
 
 interface Tag {
@@ -36,7 +38,10 @@ function readOpenTag(code: string, lt: number, to: number, dialect: MarkupDialec
       const close = code.indexOf(c, i + 1);
       i = close < 0 || close >= to ? to : close + 1;
     } else if (c === '{' && dialect !== 'html') i = skipExpression(code, i, to, dialect === 'astro' ? 'jsx' : 'js').end;
-    else i++;
+    else {
+      TAG_SPECIAL.lastIndex = i + 1;
+      i = TAG_SPECIAL.exec(code) ? TAG_SPECIAL.lastIndex - 1 : to;
+    }
   }
   return { name, end: to, selfClosing: false };
 }
@@ -59,6 +64,7 @@ function rawTextEnd(code: string, from: number, to: number, name: string): numbe
 export function markupStarts(code: string, dialect: MarkupDialect, tag: string, from = 0, to = code.length, starts: number[] = []): number[] {
   // Vue: how deep inside `<template>` elements the scan is; outside any, a tag opens a block of its own language.
   let templates = 0;
+  const special = dialect === 'html' ? /</g : /[<{]/g;
   let i = from;
   while (i < to) {
     const c = code[i]!;
@@ -78,7 +84,9 @@ export function markupStarts(code: string, dialect: MarkupDialect, tag: string, 
       continue;
     }
     if (c !== '<') {
-      i++;
+      // Text: jump to the next character that can start markup or an expression.
+      special.lastIndex = i + 1;
+      i = special.exec(code) ? special.lastIndex - 1 : to;
       continue;
     }
     const next = code[i + 1];
