@@ -13,14 +13,19 @@ export const AUTO_INITIAL = 4;
 export const AUTO_MAX = 16;
 /** Pause after a 429 without Retry-After. */
 const DEFAULT_PAUSE_MS = 1000;
+/** Slots added per success until the first 429: the limit triples per round trip, so 4 reaches 16 in two. */
+const GROWTH = 2;
+/** Once the gateway's limit is known, windows of successes (of `limit` each) before probing one slot above it. */
+const PROBE_WINDOWS = 4;
 
 /**
  * `concurrency: 'auto'`: find the gateway's limit on requests in flight and
- * stay at it. Starts at 4; each success adds one (so the limit doubles per
- * round trip) until the first 429, which sets the limit to what was in flight
- * without it and pauses every request for the Retry-After. From then on the
- * limit grows by one only after a whole window of successes, so a gateway
- * whose limit rises is found again at the cost of one 429 per window.
+ * stay at it. Starts at 4; each success adds two (image requests take seconds,
+ * so each round trip at too few slots is time lost) until the first 429,
+ * which sets the limit to what was in flight without it and pauses every
+ * request for the Retry-After. From then on the limit grows by one only after
+ * four windows of successes, so a gateway whose limit rises is found again at
+ * the cost of one 429 (and one pause) now and then, not every round trip.
  */
 export class AdaptiveSlots implements RequestSlots {
   private limit = AUTO_INITIAL;
@@ -67,8 +72,8 @@ export class AdaptiveSlots implements RequestSlots {
 
   private record(outcome: RequestOutcome): void {
     if (outcome.kind === 'ok') {
-      if (!this.throttledOnce) this.limit = Math.min(this.max, this.limit + 1);
-      else if (++this.successes >= this.limit) {
+      if (!this.throttledOnce) this.limit = Math.min(this.max, this.limit + GROWTH);
+      else if (++this.successes >= this.limit * PROBE_WINDOWS) {
         this.successes = 0;
         this.limit = Math.min(this.max, this.limit + 1);
       }
