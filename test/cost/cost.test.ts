@@ -90,4 +90,22 @@ describe('cost', () => {
     expect(status.stdout).toMatch(/missing .*"A kite in our colours".* — brand\.png changed since it was generated/);
     expect(JSON.parse((await cli(root, ['status', '--json'], env())).stdout).images.find((i: { state: string }) => i.state === 'missing').changedReferences).toEqual(['brand.png']);
   });
+
+  it('status prices art-direction images still to come, and prune keeps the art images a usage shows', async () => {
+    const root = await project(0, {}, '<GeneratedImage prompt="A kite at sunset" ratio="16:9" alt="" art="(max-width: 640px) 9:16, (max-width: 900px) 4:3 crop" />');
+    const before = await cli(root, ['status'], env());
+    // The default and its 9:16 entry; the crop costs nothing.
+    expect(before.stdout).toContain('estimated cost of the 2 missing images: $0.078');
+    expect((await viteBuild(root, env())).code).toBe(0);
+    expect(gw.chatRequests()).toHaveLength(2);
+
+    const status = await cli(root, ['status', '--json'], env());
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).summary).toMatchObject({ cached: 2, missing: 0, incomplete: 0, unused: 0 });
+    expect((await cli(root, ['prune'], env())).code).toBe(0);
+    gw.reset();
+    const frozen = await viteBuild(root, { CI: 'true', AGNIC_BASE_URL: gw.url });
+    expect(frozen.code, frozen.output).toBe(0);
+    expect(gw.requests).toHaveLength(0);
+  });
 });

@@ -50,7 +50,7 @@ function changedReferences(spec: ImageSpec, images: Readonly<Record<string, Cach
 function rows(context: CliContext, inventory: Inventory, root: string): Row[] {
   const { pipeline } = context;
   const used = inventory.images.map((image): Row => ({
-    ...(image.entry ? {} : changedRow(changedReferences(pipeline.spec(image.usages[0]!), pipeline.cache.images))),
+    ...(image.entry || image.artOf ? {} : changedRow(changedReferences(pipeline.spec(image.usages[0]!), pipeline.cache.images))),
     key: image.key,
     state: !image.entry ? 'missing' : !image.originalPresent ? 'broken' : image.missingVariants.length ? 'incomplete' : 'cached',
     prompt: image.prompt,
@@ -105,7 +105,8 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
   const failing = summary.missing! + summary.incomplete! + summary.broken! + inventory.errors.length > 0;
   const cacheRel = context.rel(pipeline.cache.dir);
   const errors = inventory.errors.map((e) => `${relativeLocation(e.loc, project.root)}: ${e.reason}`);
-  const cost = summary.missing ? await estimateCost(context, summary.missing) : undefined;
+  const toGenerate = summary.missing! + inventory.pendingArt;
+  const cost = toGenerate ? await estimateCost(context, toGenerate) : undefined;
 
   if (flags.json) {
     const report = {
