@@ -87,3 +87,32 @@ describe('art direction', () => {
     expect(variant?.[1].sha256).toBe(sha256(file));
   });
 });
+
+describe('art direction in JSX', () => {
+  it('writes the same <source media> elements, with their boxes, as JSX', async () => {
+    const jsxRoot = await makeProject('art-jsx', '<div id="root"></div><script type="module" src="/main.jsx"></script>');
+    try {
+      await fs.writeFile(
+        path.join(jsxRoot, 'main.jsx'),
+        [
+          "import { GeneratedImage } from 'vite-plugin-generated-images/jsx';",
+          'export const Hero = () => <GeneratedImage prompt="A lighthouse in a storm" ratio="16:9" alt="Lighthouse" art="(max-width: 640px) 9:16 crop" />;',
+          'document.getElementById("root").dataset.hero = String(Hero);',
+        ].join('\n'),
+      );
+      gw.reset();
+      const built = await viteBuild(jsxRoot, { apiKey: KEY, baseURL: gw.url, frozen: false, formats: ['webp'], widths: [320, 640], placeholder: 'none' });
+      expect(built.error).toBeUndefined();
+      // A crop: one request, for the default image only.
+      expect(gw.chatRequests()).toHaveLength(1);
+      const assets = path.join(jsxRoot, 'dist/assets');
+      const script = (await Promise.all((await fs.readdir(assets)).filter((f) => f.endsWith('.js')).map((f) => fs.readFile(path.join(assets, f), 'utf8')))).join('\n');
+      // 9:16 cut from 1344×768 is 432×768: widths capped at 432, its box 432×768.
+      const q = '[`"]';
+      expect(script).toMatch(new RegExp(`media:\\s*${q}\\(max-width: 640px\\)${q},\\s*type:\\s*${q}image/webp${q},\\s*srcSet:\\s*${q}[^\`"]*-320-[0-9a-f]{8}\\.webp 320w, [^\`"]*-432-[0-9a-f]{8}\\.webp 432w${q}[^}]*width:\\s*432,\\s*height:\\s*768`));
+    } finally {
+      await removeProject(jsxRoot);
+    }
+  });
+});
+
