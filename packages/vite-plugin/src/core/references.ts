@@ -49,6 +49,8 @@ export function resolveReference(written: string, root: string, base = root): st
  */
 export class ReferenceReader {
   private readonly read = new Map<string, { mtimeMs: number; size: number; ref: ReferenceFile; mime: ImageMime }>();
+  /** A brand image sent with a hundred prompts is read and downscaled once. */
+  private readonly urls = new Map<string, Promise<string>>();
 
   constructor(private readonly root: string) {}
 
@@ -80,7 +82,18 @@ export class ReferenceReader {
    * copy downscaled to 1536 px on its longest side in the same format. The
    * key stays the digest of the file itself, so a new sharp never changes it.
    */
-  async dataUrl(ref: ReferenceFile, user?: ReferenceUser): Promise<string> {
+  dataUrl(ref: ReferenceFile, user?: ReferenceUser): Promise<string> {
+    const id = `${ref.sha256} ${ref.file}`;
+    let url = this.urls.get(id);
+    if (!url) {
+      url = this.encode(ref, user);
+      this.urls.set(id, url);
+      url.catch(() => this.urls.delete(id));
+    }
+    return url;
+  }
+
+  private async encode(ref: ReferenceFile, user: ReferenceUser | undefined): Promise<string> {
     const file = path.resolve(this.root, ref.file);
     const data = readFileSync(file);
     if (sha256(data) !== ref.sha256) throw referenceError(file, this.root, user, 'the file changed during the build; build again');
