@@ -8,14 +8,14 @@ import react from '@vitejs/plugin-react';
 import vue from '@vitejs/plugin-vue';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { Browser, Page } from 'playwright-core';
-import { createLogger, createServer, type PluginOption, type ViteDevServer } from 'vite';
-import generatedImages, { type GeneratedImagesOptions } from 'vite-plugin-generated-images';
+import type { PluginOption } from 'vite';
+import type { GeneratedImagesOptions } from 'vite-plugin-generated-images';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { copyProject, removeCopies, launchChromium, REPO } from '../browser/harness.ts';
+import { removeCopies, launchChromium } from '../browser/harness.ts';
+import { startDevServer, type Dev } from './server.ts';
 
 const KEY = 'agnic_tok_dev_0123456789';
-const FIXTURES = path.join(REPO, 'test/dev/fixtures');
 
 let browser: Browser;
 let gw: TestGateway;
@@ -38,37 +38,10 @@ afterEach(async () => {
   while (open.length) await open.pop()!.close();
 });
 
-interface Dev {
-  root: string;
-  url: string;
-  server: ViteDevServer;
-  warnings: string[];
-  infos: string[];
-}
-
 async function startDev(fixture: string, options: GeneratedImagesOptions, extra: PluginOption[] = [], base = '/'): Promise<Dev> {
-  const root = await copyProject(fixture.includes('/') ? path.join(REPO, fixture) : path.join(FIXTURES, fixture), `dev-${path.basename(fixture)}`);
-  const warnings: string[] = [];
-  const infos: string[] = [];
-  const logger = createLogger('warn', { allowClearScreen: false });
-  const warn = logger.warn.bind(logger);
-  logger.warn = (message, opts) => {
-    warnings.push(message);
-    warn(message, opts);
-  };
-  logger.info = (message) => void infos.push(message);
-  const server = await createServer({
-    root,
-    base,
-    configFile: false,
-    customLogger: logger,
-    server: { host: '127.0.0.1', port: 0, strictPort: false },
-    plugins: [generatedImages({ baseURL: gw.url, widths: [64, 128], ...options }), ...extra],
-  });
-  await server.listen();
-  open.push(server);
-  const url = server.resolvedUrls!.local[0]!;
-  return { root, url, server, warnings, infos };
+  const dev = await startDevServer({ fixture, plugin: { baseURL: gw.url, widths: [64, 128], ...options }, extra, base });
+  open.push(dev.server);
+  return dev;
 }
 
 async function newPage(): Promise<Page> {
