@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { copyProject, launchChromium, removeCopies } from '../browser/harness.ts';
 import { DEV_FIXTURES, startDevServer, type Dev } from './server.ts';
+import { sideBySide, takeLoaded } from './takes-page.ts';
 
 const KEY = 'agnic_tok_takes_0123456789';
 const TEAPOT = 'A teapot on a windowsill, morning light, gouache';
@@ -59,13 +60,6 @@ const allLoaded = (page: Page) =>
     return pictures.length > 0 && pictures.every((p) => !p.hasAttribute('data-generated-image') && (p.querySelector('img') as HTMLImageElement).complete && (p.querySelector('img') as HTMLImageElement).naturalWidth > 0);
   }, undefined, { timeout: 60_000 });
 
-/** A take on the takes page whose image has loaded. */
-const takeLoaded = (takes: Page, card: string, variant: number) =>
-  takes.waitForFunction(([card, variant]) => {
-    const img = [...document.querySelectorAll('section.usage')].find((s) => s.textContent!.includes(card as string))?.querySelector(`figure[data-take="${variant}"][data-state="ready"] img`) as HTMLImageElement | undefined;
-    return !!img && img.complete && img.naturalWidth > 0;
-  }, [card, variant] as const, { timeout: 60_000 });
-
 /** A raw request with the headers a browser on another site (or a script) would send. */
 function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -103,10 +97,7 @@ describe('takes in vite dev', () => {
 
     await card.locator('button.another').click();
     await takeLoaded(takes, TEAPOT, 1);
-    const boxes = await Promise.all([0, 1].map((n) => card.locator(`figure[data-take="${n}"] img`).boundingBox()));
-    // Side by side: one row, the second to the right of the first.
-    expect(boxes[1]!.y).toBe(boxes[0]!.y);
-    expect(boxes[1]!.x).toBeGreaterThanOrEqual(boxes[0]!.x + boxes[0]!.width);
+    expect(await sideBySide(takes, TEAPOT, [0, 1])).toBe(true);
     const prompts = gw.chatRequests().map((r) => r.promptText);
     expect(prompts.filter((p) => p === TEAPOT)).toHaveLength(2);
     expect(prompts).toHaveLength(3);
