@@ -3,9 +3,12 @@
 // that records what the plugin says.
 
 import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { createLogger, createServer, type PluginOption, type ViteDevServer } from 'vite';
 import generatedImages, { type GeneratedImagesOptions } from 'vite-plugin-generated-images';
-import { copyProject, REPO } from '../browser/harness.ts';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { copyProject, launchChromium, REPO, removeCopies } from '../browser/harness.ts';
+import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 
 export const DEV_FIXTURES = path.join(REPO, 'test/dev/fixtures');
 
@@ -22,7 +25,13 @@ export interface Dev {
  * or a path from the repo root), or on `root` when given (a copy made earlier).
  * The caller closes `server`.
  */
-export async function startDevServer(options: { fixture: string; plugin: GeneratedImagesOptions; extra?: PluginOption[]; base?: string; root?: string }): Promise<Dev> {
+export interface DevOptions {
+  extra?: PluginOption[];
+  base?: string;
+  root?: string;
+}
+
+export async function startDevServer(options: { fixture: string; plugin: GeneratedImagesOptions } & DevOptions): Promise<Dev> {
   const { fixture } = options;
   const root = options.root ?? (await copyProject(fixture.includes('/') ? path.join(REPO, fixture) : path.join(DEV_FIXTURES, fixture), `dev-${path.basename(fixture)}`));
   const warnings: string[] = [];
@@ -45,4 +54,51 @@ export async function startDevServer(options: { fixture: string; plugin: Generat
   await server.listen();
   const url = server.resolvedUrls!.local[0]!;
   return { root, url, server, warnings, infos };
+}
+
+/**
+ * What a file of dev-server tests shares, with its hooks registered: Chromium,
+ * the test gateway (reset before each test), and the servers and pages a test
+ * opens, closed after it.
+ */
+export function devTestbed(apiKey: string) {
+  let browser: Browser;
+  let gw: TestGateway;
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  beforeAll(async () => {
+    browser = await launchChromium();
+    gw = await startTestGateway({ apiKey });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+    await removeCopies();
+  });
+  beforeEach(() => {
+    gw.reset();
+    gw.setLatency(0);
+  });
+  afterEach(async () => {
+    while (open.length) await open.pop()!.close();
+  });
+  return {
+    get gw(): TestGateway {
+      return gw;
+    },
+    /** Closes it after the test. */
+    track(closable: { close(): Promise<unknown> }): void {
+      open.push(closable);
+    },
+    /** A dev server on the test gateway, with small widths so that encoding is quick. */
+    async startDev(fixture: string, options: GeneratedImagesOptions, more: DevOptions = {}): Promise<Dev> {
+      const dev = await startDevServer({ fixture, plugin: { baseURL: gw.url, widths: [64, 128], ...options }, ...more });
+      open.push(dev.server);
+      return dev;
+    },
+    async newPage(viewport = { width: 1280, height: 1200 }): Promise<Page> {
+      const page = await browser.newPage({ viewport });
+      open.push(page);
+      return page;
+    },
+  };
 }

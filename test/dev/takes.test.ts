@@ -8,50 +8,19 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import generatedImages from 'vite-plugin-generated-images';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { copyProject, launchChromium, removeCopies } from '../browser/harness.ts';
-import { DEV_FIXTURES, startDevServer, type Dev } from './server.ts';
+import { describe, expect, it } from 'vitest';
+import { copyProject } from '../browser/harness.ts';
+import { DEV_FIXTURES, devTestbed } from './server.ts';
 import { sideBySide, takeLoaded } from './takes-page.ts';
 
 const KEY = 'agnic_tok_takes_0123456789';
 const TEAPOT = 'A teapot on a windowsill, morning light, gouache';
 
-let browser: Browser;
-let gw: TestGateway;
-const open: Array<{ close(): Promise<unknown> }> = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  gw = await startTestGateway({ apiKey: KEY });
-});
-afterAll(async () => {
-  await browser?.close();
-  await gw?.close();
-  await removeCopies();
-});
-beforeEach(() => {
-  gw.reset();
-  gw.setLatency(0);
-});
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
-
-async function startDev(fixture: string, options: Parameters<typeof generatedImages>[0], more: { root?: string; extra?: Parameters<typeof startDevServer>[0]['extra'] } = {}): Promise<Dev> {
-  const dev = await startDevServer({ fixture, plugin: { baseURL: gw.url, widths: [64, 128], ...options }, ...more });
-  open.push(dev.server);
-  return dev;
-}
-
-async function newPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
-  open.push(page);
-  return page;
-}
+const bed = devTestbed(KEY);
+const { startDev, newPage } = bed;
 
 /** Every image on the page is a real, loaded picture. */
 const allLoaded = (page: Page) =>
@@ -76,7 +45,7 @@ function request(url: string, options: { method?: string; headers?: Record<strin
 describe('takes in vite dev', () => {
   it('opens from a placeholder, makes another take, shows both side by side, and keeps the second in the source', async () => {
     // Long enough to click a placeholder's link before the images arrive.
-    gw.setLatency(3000);
+    bed.gw.setLatency(3000);
     const dev = await startDev('html', { apiKey: KEY, frozen: false });
     const html = path.join(dev.root, 'index.html');
     const original = await fs.readFile(html, 'utf8');
@@ -85,7 +54,7 @@ describe('takes in vite dev', () => {
     await site.goto(dev.url);
     const link = site.locator('picture[data-generated-image="pending"] [data-generated-images-takes]').first();
     const [takes] = await Promise.all([site.waitForEvent('popup'), link.click()]);
-    open.push(takes);
+    bed.track(takes);
     await takes.waitForSelector('h2:has-text("On this page (/)")');
     await takeLoaded(takes, TEAPOT, 0);
     const card = takes.locator('section.usage', { hasText: TEAPOT });
@@ -98,7 +67,7 @@ describe('takes in vite dev', () => {
     await card.locator('button.another').click();
     await takeLoaded(takes, TEAPOT, 1);
     expect(await sideBySide(takes, TEAPOT, [0, 1])).toBe(true);
-    const prompts = gw.chatRequests().map((r) => r.promptText);
+    const prompts = bed.gw.chatRequests().map((r) => r.promptText);
     expect(prompts.filter((p) => p === TEAPOT)).toHaveLength(2);
     expect(prompts).toHaveLength(3);
 
@@ -116,7 +85,7 @@ describe('takes in vite dev', () => {
     // …and the site page, reloaded by the file watcher, shows it, with no new request.
     await site.waitForFunction((key) => (document.images[0] as HTMLImageElement).currentSrc.includes(`/@generated-images/${key}-`), keptKey, { timeout: 30_000 });
     await allLoaded(site);
-    expect(gw.chatRequests()).toHaveLength(3);
+    expect(bed.gw.chatRequests()).toHaveLength(3);
     // The take not kept stays in the cache until `prune`.
     const manifest = JSON.parse(await fs.readFile(path.join(dev.root, 'generated-images/manifest.json'), 'utf8'));
     expect(Object.values(manifest.images as Record<string, { prompt: string; variant: number }>).filter((e) => e.prompt === TEAPOT).map((e) => e.variant).sort()).toEqual([0, 1]);
@@ -128,7 +97,7 @@ describe('takes in vite dev', () => {
     await site.goto(first.url);
     await allLoaded(site);
     await first.server.close();
-    gw.reset();
+    bed.gw.reset();
 
     const saved = process.env.AGNIC_API_KEY;
     delete process.env.AGNIC_API_KEY;
@@ -148,7 +117,7 @@ describe('takes in vite dev', () => {
     } finally {
       if (saved !== undefined) process.env.AGNIC_API_KEY = saved;
     }
-    expect(gw.requests).toHaveLength(0);
+    expect(bed.gw.requests).toHaveLength(0);
   });
 
   it('answers only pages of the dev server itself, never writes a file that changed since the page read it, nor one outside the site', async () => {
@@ -188,16 +157,16 @@ describe('takes in vite dev', () => {
     expect(uncached.status).toBe(409);
     expect(JSON.parse(uncached.body).error).toMatch(/variant 5 of index\.html:9:5 is not in the cache/);
     expect(await fs.readFile(html, 'utf8')).toBe(before);
-    expect(gw.chatRequests()).toHaveLength(0);
+    expect(bed.gw.chatRequests()).toHaveLength(0);
   });
 
   it('has no takes page in a production build or in vite preview', async () => {
     const root = await copyProject(path.join(DEV_FIXTURES, 'html'), 'takes-build');
-    await build({ root, configFile: false, logLevel: 'silent', plugins: [generatedImages({ baseURL: gw.url, apiKey: KEY, frozen: false, widths: [64] })] });
+    await build({ root, configFile: false, logLevel: 'silent', plugins: [generatedImages({ baseURL: bed.gw.url, apiKey: KEY, frozen: false, widths: [64] })] });
     const files = await fs.readdir(path.join(root, 'dist'), { recursive: true });
     expect(files.filter((f) => f.includes('takes') || f.includes('@generated-images'))).toEqual([]);
-    const server = await preview({ root, configFile: false, logLevel: 'silent', appType: 'mpa', preview: { host: '127.0.0.1', port: 0 }, plugins: [generatedImages({ baseURL: gw.url, apiKey: KEY })] });
-    open.push({ close: () => server.close() });
+    const server = await preview({ root, configFile: false, logLevel: 'silent', appType: 'mpa', preview: { host: '127.0.0.1', port: 0 }, plugins: [generatedImages({ baseURL: bed.gw.url, apiKey: KEY })] });
+    bed.track(server);
     const url = server.resolvedUrls!.local[0]!;
     const origin = { Origin: new URL(url).origin };
     expect((await request(url, {})).status).toBe(200);
@@ -214,7 +183,7 @@ describe('a prompt being edited in vite dev', () => {
     const page = await newPage();
     await page.goto(dev.url);
     await allLoaded(page);
-    gw.reset();
+    bed.gw.reset();
 
     const app = path.join(dev.root, 'src/App.jsx');
     const source = await fs.readFile(app, 'utf8');
@@ -224,7 +193,7 @@ describe('a prompt being edited in vite dev', () => {
       if (n > 1) await new Promise((resolve) => setTimeout(resolve, 300));
       await fs.writeFile(app, source.replace('A red kite over green hills, paper cut-out', draft(n)));
     }
-    await expect.poll(() => gw.chatRequests().length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => bed.gw.chatRequests().length, { timeout: 30_000 }).toBe(1);
     const keyOf = async (prompt: string) => {
       const manifest = JSON.parse(await fs.readFile(path.join(dev.root, 'generated-images/manifest.json'), 'utf8'));
       return Object.entries(manifest.images as Record<string, { prompt: string }>).find(([, e]) => e.prompt === prompt)?.[0];
@@ -236,6 +205,6 @@ describe('a prompt being edited in vite dev', () => {
     await allLoaded(page);
     // Longer than the settle time again: no draft is generated late either.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(gw.chatRequests().map((r) => r.promptText)).toEqual([draft(10)]);
+    expect(bed.gw.chatRequests().map((r) => r.promptText)).toEqual([draft(10)]);
   });
 });
