@@ -9,6 +9,8 @@ import { EditSettle } from './settle.js';
 export interface DevHooks {
   /** A generation failed (`reason`: the gateway's or the check's words); the usage shows a "failed" placeholder until its file changes. */
   onError(usage: Usage, reason: string): void;
+  /** Placeholders link to the takes page: the host's pages load the page script that opens it. */
+  takesLink: boolean;
 }
 
 /** Where an image that is not in the cache stands in the dev server. */
@@ -53,7 +55,7 @@ export class DevRenderer {
     const options = pipeline.options;
     await pipeline.load();
     const key = pipeline.key(usage);
-    const settings = { widths: options.widths, imageSize: options.imageSize, takes: true };
+    const settings = { widths: options.widths, imageSize: options.imageSize, takes: this.hooks.takesLink };
     const pending = (status: string) => renderPending({ ...usage, key }, usageProps(usage), status, syntax, settings);
     if (pipeline.cache.get(key)) return renderUsage(usage, await pipeline.resolve(usage), url, syntax);
 

@@ -28,9 +28,10 @@ function ownHosts(server: { host?: string | boolean; allowedHosts?: string[] | t
  * The dev server's side: a renderer that shows placeholders for images being
  * generated, the middleware that serves the cache's files, the page script
  * that reports the placeholders it shows, the error overlay for failures,
- * and the takes page with its endpoints.
+ * and the takes page with its endpoints. `takesLink`: the host's pages load
+ * the page script (the HTML plugin adds it), so placeholders can link there.
  */
-export function devPlugin(sessions: Sessions): Plugin {
+export function devPlugin(sessions: Sessions, options: { takesLink?: boolean } = {}): Plugin {
   return {
     name: 'vite-plugin-generated-images:dev',
     apply: 'serve',
@@ -41,6 +42,7 @@ export function devPlugin(sessions: Sessions): Plugin {
       session.server = server;
       const { pipeline } = session;
       session.dev = new DevRenderer(pipeline, (name) => `${server.config.base}${DEV_PREFIX}${name}`, {
+        takesLink: options.takesLink ?? false,
         onError(usage, reason) {
           const { located, payload } = failurePayload(session, usage, reason);
           pipeline.reporter.warn(errorText(located));
