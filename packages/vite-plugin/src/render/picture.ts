@@ -24,7 +24,8 @@ export type MarkupAttribute =
 
 /** What one usage renders to, independent of syntax. */
 export interface PictureModel {
-  sources: Array<{ type: string; srcset: string; sizes: MarkupAttribute }>;
+  /** Art direction's sources carry their media query and their own box (browsers size the `<img>` from the chosen source's width and height). */
+  sources: Array<{ media?: string; type: string; srcset: string; sizes: MarkupAttribute; width?: number; height?: number }>;
   img: MarkupAttribute[];
   picture: MarkupAttribute[];
 }
@@ -54,17 +55,33 @@ function fromProp(prop: Attribute | string | undefined, name: string, fallback?:
   return { raw: prop.raw };
 }
 
-/** Builds the picture's model: one `<source>` per format with its srcset, and an `<img>` that reserves its box. */
-export function pictureModel(plan: ImagePlan, props: RenderProps, url: (name: string) => string, placeholderUrl?: string): PictureModel {
-  const largest = plan.fallback;
-  const width = props.width ?? (props.height ? Math.round((props.height * plan.width) / plan.height) : largest.width);
-  const height = props.height ?? Math.round((width * plan.height) / plan.width);
+/** The box an image is shown in: the display size asked for, else its largest file's; the other side from its ratio. */
+function box(plan: ImagePlan, props: Pick<RenderProps, 'width' | 'height'>): { width: number; height: number } {
+  const width = props.width ?? (props.height ? Math.round((props.height * plan.width) / plan.height) : plan.fallback.width);
+  return { width, height: props.height ?? Math.round((width * plan.height) / plan.width) };
+}
+
+/** An art-direction image of the picture: below `media`, this plan's files. */
+export interface ArtSource {
+  media: string;
+  plan: ImagePlan;
+}
+
+/**
+ * Builds the picture's model: one `<source>` per format with its srcset (art
+ * direction's first, each with its media query and box), and an `<img>` that
+ * reserves its box.
+ */
+export function pictureModel(plan: ImagePlan, props: RenderProps, url: (name: string) => string, placeholderUrl?: string, art: ArtSource[] = []): PictureModel {
+  const { width, height } = box(plan, props);
   const sizes = fromProp(props.sizes, 'sizes', `(min-width: ${width}px) ${width}px, 100vw`)!;
-  const sources = plan.sources.map((source) => ({
-    type: MIME[source.format],
-    srcset: source.variants.map((v) => `${url(v.name)} ${v.width}w`).join(', '),
-    sizes,
-  }));
+  const srcset = (source: ImagePlan['sources'][number]) => source.variants.map((v) => `${url(v.name)} ${v.width}w`).join(', ');
+  const sources: PictureModel['sources'] = art.flatMap(({ media, plan: artPlan }) => {
+    // Its own box at the same display width: the aspect ratio is right below its media query before a byte arrives.
+    const artBox = box(artPlan, { width: props.width ?? (props.height ? undefined : artPlan.fallback.width), height: props.width ? undefined : props.height });
+    return artPlan.sources.map((source) => ({ media, type: MIME[source.format], srcset: srcset(source), sizes, width: artBox.width, height: artBox.height }));
+  });
+  sources.push(...plan.sources.map((source) => ({ type: MIME[source.format], srcset: srcset(source), sizes })));
 
   const style: Array<[string, string]> = [['max-width', '100%'], ['height', 'auto']];
   if (plan.placeholder && 'color' in plan.placeholder) style.push(['background-color', plan.placeholder.color]);
@@ -175,7 +192,12 @@ export function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): strin
 export function renderPicture(model: PictureModel, syntax: Syntax): string {
   const close = syntax === 'jsx' ? ' />' : '>';
   const sources = model.sources
-    .map((s) => `<source${writeAttributes([{ name: 'type', value: s.type }, { name: 'srcset', value: s.srcset }, s.sizes], syntax)}${close}`)
+    .map((s) => {
+      const attrs: MarkupAttribute[] = [{ name: 'type', value: s.type }, { name: 'srcset', value: s.srcset }, s.sizes];
+      if (s.media !== undefined) attrs.unshift({ name: 'media', value: s.media });
+      if (s.width !== undefined && s.height !== undefined) attrs.push({ name: 'width', value: s.width }, { name: 'height', value: s.height });
+      return `<source${writeAttributes(attrs, syntax)}${close}`;
+    })
     .join('');
   return `<picture${writeAttributes(model.picture, syntax)}>${sources}<img${writeAttributes(model.img, syntax)}${close}</picture>`;
 }

@@ -26,7 +26,7 @@ export async function renderUsagesIn(session: Session, code: string, target: Ren
     scan.usages.map(async (usage) => {
       if (session.dev) return session.dev.render(usage, target.syntax, target.onReady, target.file, target.devUrl);
       const image = await session.pipeline.resolve(usage);
-      session.output?.refer(target.environment, image);
+      for (const shown of [image, ...image.art]) session.output?.refer(target.environment, shown);
       return renderUsage(usage, image, (name) => session.buildUrl(name), target.syntax);
     }),
   );

@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { GeneratedImagesError } from '../../core/errors.js';
-import { imagePrice } from '../../core/generation/price.js';
-import { sha256 } from '../../core/key.js';
+import { normalizePrompt, sha256 } from '../../core/key.js';
 import { relativeLocation } from '../../core/location.js';
 import type { ImagePlan } from '../../core/optimize/plan.js';
 import type { ImagePipeline } from '../../core/pipeline.js';
@@ -22,6 +21,16 @@ interface SourceFile {
 }
 
 const refused = (message: string, hint?: string) => new GeneratedImagesError('TAKE_REFUSED', message, { hint });
+
+/** Which prompt an image is of, whatever its variant (the key then tells style, model and references apart). */
+const promptId = (image: { prompt: string; ratio: string }) => JSON.stringify([normalizePrompt(image.prompt), image.ratio]);
+
+/**
+ * A take of a usage: its default image at another variant. Art direction is
+ * left out, so that a take costs one image; a kept take's art-direction images
+ * are made when the page shows it.
+ */
+const take = (usage: Usage, variant: number): Usage => ({ ...usage, variant, art: undefined });
 
 /**
  * The dev server's takes: every literal usage of the site with the takes of
@@ -63,29 +72,27 @@ export class Takes {
     return { files, problems: scan.errors.map((error) => `${relativeLocation(error.loc, this.root)}: ${error.reason}`) };
   }
 
-  /** The gateway's price per image, asked once and only where images may be generated. */
+  /** The gateway's price per image (from the `/models` check the queue makes anyway), asked only where images may be generated. */
   private pricePerImage(): Promise<number | null> {
-    const { apiKey, baseURL, model, timeout } = this.pipeline.options;
-    this.price ??= this.renderer.cannotGenerate || !apiKey ? Promise.resolve(null) : imagePrice({ apiKey, baseURL, model, timeout });
+    this.price ??= this.renderer.cannotGenerate ? Promise.resolve(null) : this.pipeline.estimate(1).then((estimate) => estimate?.pricePerImage ?? null, () => null);
     return this.price;
   }
 
-  /** The variants of one prompt in the cache, by the key of its first take. */
+  /** The variants in the cache of each prompt and ratio. */
   private cachedVariants(): Map<string, Set<number>> {
     const byPrompt = new Map<string, Set<number>>();
     for (const entry of Object.values(this.pipeline.cache.images)) {
-      const first = this.pipeline.key({ prompt: entry.prompt, ratio: entry.ratio, variant: 0 });
-      if (!byPrompt.has(first)) byPrompt.set(first, new Set());
-      byPrompt.get(first)!.add(entry.variant);
+      const id = promptId(entry);
+      if (!byPrompt.has(id)) byPrompt.set(id, new Set());
+      byPrompt.get(id)!.add(entry.variant);
     }
     return byPrompt;
   }
 
   private variantsOf(usage: Usage, cached: Map<string, Set<number>>): number[] {
-    const first = this.pipeline.key({ ...usage, variant: 0 });
-    // An entry of the same prompt under another style or model is not a take of this usage: its key says so.
-    const found = [...(cached.get(first) ?? [])].filter((variant) => this.pipeline.cache.get(this.pipeline.key({ ...usage, variant })));
-    return [...new Set([usage.variant, ...found, ...(this.asked.get(first) ?? [])])].sort((a, b) => a - b);
+    // An entry of the same prompt under another style, model or references is not a take of this usage: its key says so.
+    const found = [...(cached.get(promptId(usage)) ?? [])].filter((variant) => this.pipeline.cache.get(this.pipeline.key({ ...usage, variant })));
+    return [...new Set([usage.variant, ...found, ...(this.asked.get(this.pipeline.key({ ...usage, variant: 0 })) ?? [])])].sort((a, b) => a - b);
   }
 
   private imageOf(plan: ImagePlan): NonNullable<TakeView['image']> {
@@ -99,12 +106,12 @@ export class Takes {
   }
 
   private costOf(key: string, price: number | null): Pick<TakeView, 'cost' | 'estimate'> {
-    const charged = (this.pipeline.cache.get(key) as { cost?: unknown } | undefined)?.cost;
+    const charged = this.pipeline.cache.get(key)?.cost;
     return typeof charged === 'number' ? { cost: charged, estimate: false } : { cost: price, estimate: price !== null };
   }
 
   private async takeOf(usage: Usage, variant: number, price: number | null): Promise<TakeView> {
-    const request = { ...usage, variant };
+    const request = take(usage, variant);
     const key = this.pipeline.key(request);
     const base = { variant, key, ...this.costOf(key, price) };
     const state = this.renderer.stateOf(key);
@@ -138,8 +145,14 @@ export class Takes {
     const usages: UsageView[] = [];
     for (const source of files) {
       for (const usage of source.usages) {
-        const takes = await Promise.all(this.variantsOf(usage, cached).map((variant) => this.takeOf(usage, variant, price)));
-        usages.push({ file: this.relative(source.file), start: usage.start, hash: source.hash, location: relativeLocation(usage.loc, this.root), prompt: usage.prompt, ratio: usage.ratio, variant: usage.variant, takes });
+        const location = relativeLocation(usage.loc, this.root);
+        try {
+          const takes = await Promise.all(this.variantsOf(usage, cached).map((variant) => this.takeOf(usage, variant, price)));
+          usages.push({ file: this.relative(source.file), start: usage.start, hash: source.hash, location, prompt: usage.prompt, ratio: usage.ratio, variant: usage.variant, takes });
+        } catch (error) {
+          // A reference file that is not an image: the build says so too.
+          problems.push(`${location}: ${oneLine((error as Error).message, 300)}`);
+        }
       }
     }
     const listed = new Set(usages.flatMap((usage) => usage.takes.map((take) => take.key)));
@@ -173,9 +186,9 @@ export class Takes {
     const first = this.pipeline.key({ ...usage, variant: 0 });
     if (!this.asked.has(first)) this.asked.set(first, new Set());
     this.asked.get(first)!.add(variant);
-    const take = { ...usage, variant };
-    this.renderer.generate(take);
-    return { variant, key: this.pipeline.key(take) };
+    const next = take(usage, variant);
+    this.renderer.generate(next);
+    return { variant, key: this.pipeline.key(next) };
   }
 
   /** Writes a cached take's `variant` into the usage's source, changing nothing else; the file watcher does the rest. */
