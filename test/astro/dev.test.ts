@@ -2,16 +2,11 @@
 // of the fixture, against the test gateway: pages render at once, images that
 // are not cached yet show a placeholder, and the cache's files are served.
 
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { BIN } from '../helpers.ts';
-import { copyAstroFixture, pictures, userEnv } from './helpers.ts';
+import { copyAstroFixture, pictures, startAstroDev, until } from './helpers.ts';
 
 const KEY = 'agnic_tok_TESTKEY_astro_dev_77aa';
 let gateway: TestGateway;
@@ -27,44 +22,11 @@ afterAll(async () => {
   await gateway.close();
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** Starts `astro dev` in `dir`; the returned `output()` is what it printed so far. */
-async function startDev(dir: string, env: Record<string, string>): Promise<{ url: string; output: () => string }> {
-  const port = await freePort();
-  const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...userEnv(env) })) if (v !== undefined) childEnv[k] = v;
-  childEnv.PATH = `${BIN}:${process.env.PATH ?? ''}`;
-  const child = spawn(path.join(BIN, 'astro'), ['dev', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d));
-  child.stderr.on('data', (d: Buffer) => (output += d));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  running.push(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await until(`astro dev on ${url}`, async () => ((await fetch(`${url}/about/`)).ok ? true : undefined)).catch((error: Error) => {
-    throw new Error(`${error.message}\n${output}`);
-  });
-  return { url, output: () => stripVTControlCharacters(output) };
+/** Starts `astro dev` in `dir`, stopped after the test. */
+async function startDev(dir: string, env: Record<string, string>) {
+  const dev = await startAstroDev(dir, env);
+  running.push(dev.stop);
+  return dev;
 }
 
 const html = async (url: string) => {

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { BIN, REPO, run, type RunResult } from '../helpers.ts';
@@ -62,4 +64,53 @@ export function pictures(html: string): Picture[] {
     const img = /<img\b[^>]*>/.exec(element)![0];
     return { attributes: attributes(open), sources, img: attributes(img) };
   });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `probe` until it gives a value. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export interface AstroDev {
+  url: string;
+  /** What it printed so far. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `astro dev` (the CLI, as a user runs it, see `userEnv`) in `dir` on 127.0.0.1, once it serves pages. */
+export async function startAstroDev(dir: string, env: Record<string, string>): Promise<AstroDev> {
+  const port = await freePort();
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...userEnv(env) })) if (v !== undefined) childEnv[k] = v;
+  childEnv.PATH = `${BIN}:${process.env.PATH ?? ''}`;
+  const child = spawn(path.join(BIN, 'astro'), ['dev', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const url = `http://127.0.0.1:${port}`;
+  await until(`astro dev on ${url}`, async () => ((await fetch(`${url}/about/`)).ok ? true : undefined)).catch(async (error: Error) => {
+    await stop();
+    throw new Error(`${error.message}\n${output}`);
+  });
+  return { url, output: () => stripVTControlCharacters(output), stop };
 }

@@ -7,75 +7,17 @@ import path from 'node:path';
 import react from '@vitejs/plugin-react';
 import vue from '@vitejs/plugin-vue';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import type { Browser, Page } from 'playwright-core';
-import { createLogger, createServer, type PluginOption, type ViteDevServer } from 'vite';
-import generatedImages, { type GeneratedImagesOptions } from 'vite-plugin-generated-images';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { copyProject, removeCopies, launchChromium, REPO } from '../browser/harness.ts';
+import type { Page } from 'playwright-core';
+import type { PluginOption } from 'vite';
+import type { GeneratedImagesOptions } from 'vite-plugin-generated-images';
+import { describe, expect, it } from 'vitest';
+import { devTestbed } from './server.ts';
 
 const KEY = 'agnic_tok_dev_0123456789';
-const FIXTURES = path.join(REPO, 'test/dev/fixtures');
 
-let browser: Browser;
-let gw: TestGateway;
-const open: Array<{ close(): Promise<unknown> }> = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  gw = await startTestGateway({ apiKey: KEY });
-});
-afterAll(async () => {
-  await browser?.close();
-  await gw?.close();
-  await removeCopies();
-});
-beforeEach(() => {
-  gw.reset();
-  gw.setLatency(0);
-});
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
-
-interface Dev {
-  root: string;
-  url: string;
-  server: ViteDevServer;
-  warnings: string[];
-  infos: string[];
-}
-
-async function startDev(fixture: string, options: GeneratedImagesOptions, extra: PluginOption[] = [], base = '/'): Promise<Dev> {
-  const root = await copyProject(fixture.includes('/') ? path.join(REPO, fixture) : path.join(FIXTURES, fixture), `dev-${path.basename(fixture)}`);
-  const warnings: string[] = [];
-  const infos: string[] = [];
-  const logger = createLogger('warn', { allowClearScreen: false });
-  const warn = logger.warn.bind(logger);
-  logger.warn = (message, opts) => {
-    warnings.push(message);
-    warn(message, opts);
-  };
-  logger.info = (message) => void infos.push(message);
-  const server = await createServer({
-    root,
-    base,
-    configFile: false,
-    customLogger: logger,
-    server: { host: '127.0.0.1', port: 0, strictPort: false },
-    plugins: [generatedImages({ baseURL: gw.url, widths: [64, 128], ...options }), ...extra],
-  });
-  await server.listen();
-  open.push(server);
-  const url = server.resolvedUrls!.local[0]!;
-  return { root, url, server, warnings, infos };
-}
-
-async function newPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1024, height: 1200 } });
-  open.push(page);
-  return page;
-}
+const bed = devTestbed(KEY);
+const startDev = (fixture: string, options: GeneratedImagesOptions, extra: PluginOption[] = [], base = '/') => bed.startDev(fixture, options, { extra, base });
+const newPage = () => bed.newPage({ width: 1024, height: 1200 });
 
 /** What the n-th image on the page shows: a placeholder (and its text) or the real picture. */
 async function imageState(page: Page, index = 0) {
@@ -106,9 +48,9 @@ async function manifestKeys(root: string): Promise<string[]> {
 describe('vite dev', () => {
   it('starts without generating, shows placeholders of the final size with the prompt, then the images without a manual reload', async () => {
     // Long enough to see the placeholders before either image is ready (each one ready reloads the page).
-    gw.setLatency(3000);
+    bed.gw.setLatency(3000);
     const dev = await startDev('html', { apiKey: KEY, frozen: false });
-    expect(gw.chatRequests()).toHaveLength(0);
+    expect(bed.gw.chatRequests()).toHaveLength(0);
 
     const page = await newPage();
     await page.goto(dev.url);
@@ -130,12 +72,12 @@ describe('vite dev', () => {
     expect(done.box).toEqual(first.box);
     expect((await imageState(page, 1)).pending).toBe(false);
     // One request per image, however often the page was served meanwhile.
-    expect(gw.chatRequests()).toHaveLength(2);
+    expect(bed.gw.chatRequests()).toHaveLength(2);
     expect(await manifestKeys(dev.root)).toHaveLength(2);
   });
 
   it('updates a React component in place when its image is ready, and generates a new image when a prompt is edited, keeping the old one', async () => {
-    gw.setLatency(800);
+    bed.gw.setLatency(800);
     const dev = await startDev('react', { apiKey: KEY, frozen: false }, [react()]);
     const page = await newPage();
     await page.goto(dev.url);
@@ -162,7 +104,7 @@ describe('vite dev', () => {
     const keys = await manifestKeys(dev.root);
     expect(keys).toHaveLength(2);
     expect(keys).toContain(oldKey);
-    expect(gw.chatRequests().map((r) => r.body.messages[0].content)).toEqual([
+    expect(bed.gw.chatRequests().map((r) => r.body.messages[0].content)).toEqual([
       expect.stringContaining('A red kite'),
       expect.stringContaining('A blue kite'),
     ]);
@@ -185,7 +127,7 @@ describe('vite dev', () => {
     await loading;
     await page.waitForSelector('picture source[type="image/avif"]', { state: 'attached', timeout: 60_000 });
     await page.waitForFunction(() => document.images[0]!.complete && document.images[0]!.naturalWidth > 0);
-    expect(gw.chatRequests()).toHaveLength(1);
+    expect(bed.gw.chatRequests()).toHaveLength(1);
   });
 
   it('serves the images under the configured base, in HTML and in modules', async () => {
@@ -206,7 +148,7 @@ describe('vite dev', () => {
     { name: 'Vue', fixture: 'test/syntax/fixtures/vue', plugin: () => vue() },
     { name: 'Svelte', fixture: 'test/syntax/fixtures/svelte', plugin: () => svelte() },
   ])('updates a $name component through HMR when its image is ready', async ({ fixture, plugin }) => {
-    gw.setLatency(800);
+    bed.gw.setLatency(800);
     const dev = await startDev(fixture, { apiKey: KEY, frozen: false }, [plugin()]);
     const page = await newPage();
     await page.goto(dev.url);
@@ -216,7 +158,7 @@ describe('vite dev', () => {
     await page.waitForSelector('picture source[type="image/avif"]', { state: 'attached', timeout: 60_000 });
     await page.waitForFunction(() => document.images[0]!.complete && document.images[0]!.naturalWidth > 0);
     expect(await page.evaluate(() => (window as unknown as { kept?: boolean }).kept)).toBe(true);
-    expect(gw.chatRequests()).toHaveLength(1);
+    expect(bed.gw.chatRequests()).toHaveLength(1);
   });
 
   it.each([
@@ -239,7 +181,7 @@ describe('vite dev', () => {
       const ours = dev.warnings.filter((w) => w.includes('[generated-images]'));
       expect(ours).toHaveLength(1);
       expect(ours[0]).toMatch(warning);
-      expect(gw.requests).toHaveLength(0);
+      expect(bed.gw.requests).toHaveLength(0);
     } finally {
       if (saved !== undefined) process.env.AGNIC_API_KEY = saved;
     }
@@ -267,11 +209,11 @@ describe('vite dev', () => {
     const message = await moduleOverlay.locator('.message-body').textContent();
     expect(message).toMatch(/src\/App\.jsx:9:75: invalid ratio "7:5"; allowed: "1:1", "16:9"/);
     expect(await moduleOverlay.locator('.file').textContent()).toContain('App.jsx:9:');
-    expect(gw.requests).toHaveLength(0);
+    expect(bed.gw.requests).toHaveLength(0);
   });
 
   it('reports a failed generation in the overlay with its location, then shows it in the placeholder without retrying on every page load', async () => {
-    gw.setFaultForPrompt('teapot', { status: 402, message: 'Insufficient credit: add funds to continue' });
+    bed.gw.setFaultForPrompt('teapot', { status: 402, message: 'Insufficient credit: add funds to continue' });
     const dev = await startDev('html', { apiKey: KEY, frozen: false, retries: 0 });
     // Only the failing image, so that no other image's update reloads the page under the overlay.
     const html = path.join(dev.root, 'index.html');
@@ -288,6 +230,6 @@ describe('vite dev', () => {
     const failed = await imageState(page, 0);
     expect(failed.pending).toBe(true);
     expect(svgText(failed.src)).toMatch(/Failed: .*credit or spending limit is exhausted/);
-    expect(gw.chatRequests().filter((r) => JSON.stringify(r.body).includes('teapot'))).toHaveLength(1);
+    expect(bed.gw.chatRequests().filter((r) => JSON.stringify(r.body).includes('teapot'))).toHaveLength(1);
   });
 });

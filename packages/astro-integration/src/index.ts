@@ -19,6 +19,7 @@ import { forAstro } from './errors.js';
 import { AstroImageHost } from './host.js';
 import { copyReferencedFiles } from './output.js';
 import { registerHost } from './registry.js';
+import { takesToolbarApp } from './toolbar/entry.js';
 import { astroVitePlugins } from './vite.js';
 
 export type { GeneratedImagesOptions, Format, Placeholder, Ratio, ImageSize } from 'vite-plugin-generated-images';
@@ -64,7 +65,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
     name: 'astro-generated-images',
     api: { options },
     hooks: {
-      'astro:config:setup'({ config: initial, command, updateConfig, addMiddleware, logger }) {
+      'astro:config:setup'({ config: initial, command, updateConfig, addMiddleware, addDevToolbarApp, logger }) {
         config = initial;
         pipeline = new ImagePipeline(resolveOptions(options, { root: path.resolve(fileURLToPath(initial.root)) }), reporter(logger));
         host = new AstroImageHost(pipeline, (name) => assetUrl(config, name), command === 'dev');
@@ -74,6 +75,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         const buildUrl = (name: string) => assetUrl(config, name);
         updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base) }) } });
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
+        if (command === 'dev') addDevToolbarApp(takesToolbarApp());
       },
 
       'astro:config:done'({ config: done }) {

@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'CACHE'
   | 'CONFIG'
   | 'CLI_USAGE'
-  | 'NO_HOST';
+  | 'NO_HOST'
+  /** The dev server's takes: the source changed since the page showed it. */
+  | 'SOURCE_CHANGED'
+  /** The dev server's takes: a take that cannot be made or kept (frozen, no key, a prop it cannot write). */
+  | 'TAKE_REFUSED';
 
 export interface ErrorDetails {
   /** What to do about it, printed on its own line below the message. */

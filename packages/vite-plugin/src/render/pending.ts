@@ -2,7 +2,7 @@ import type { ImagePlan } from '../core/optimize/plan.js';
 import { capWidths } from '../core/optimize/plan.js';
 import { DEFAULT_WIDTHS } from '../core/options.js';
 import { expectedSize, type ImageSize, type Ratio } from '../core/ratios.js';
-import { pictureModel, renderPicture, type RenderProps, type Syntax } from './picture.js';
+import { pictureModel, renderPicture, writeAttributes, type MarkupAttribute, type RenderProps, type Syntax } from './picture.js';
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -49,12 +49,34 @@ export interface PendingImage {
   key?: string;
 }
 
+/** The attribute by which the dev server's page script knows the link to the takes page. */
+export const TAKES_LINK_ATTRIBUTE = 'data-generated-images-takes';
+
+/**
+ * A small "Takes" link over the placeholder's top left corner. Positioned out
+ * of flow before the `<img>`, so that it takes no room and sits where the image
+ * starts whether the image is inline or a block; a `span` that the page script
+ * opens, because an `<a>` inside a link the user wrapped around the image would
+ * break the page's HTML.
+ */
+function takesLink(syntax: Syntax): string {
+  const attributes: MarkupAttribute[] = [
+    { name: TAKES_LINK_ATTRIBUTE, value: '' },
+    { name: 'role', value: 'link' },
+    { name: 'tabIndex', value: 0 },
+    { name: 'title', value: 'Try other takes of this image' },
+    { style: [['position', 'absolute'], ['margin', '6px'], ['padding', '1px 6px'], ['font', '12px/1.5 system-ui,sans-serif'], ['color', '#fff'], ['background', 'rgba(17,24,39,.75)'], ['border-radius', '4px'], ['cursor', 'pointer'], ['z-index', '1']] },
+  ];
+  return `<span${writeAttributes(attributes, syntax)}>Takes</span>`;
+}
+
 /**
  * The dev server's stand-in for an image that is not in the cache yet: the
  * markup of the final `<picture>` (same width, height, style and attributes,
- * so nothing moves when it arrives) whose one file is an SVG of the prompt.
+ * so nothing moves when it arrives) whose one file is an SVG of the prompt,
+ * with a link to the takes page where the host has one (`takes`).
  */
-export function renderPending(image: PendingImage, props: RenderProps, status: string, syntax: Syntax, settings: { widths?: number[]; imageSize?: ImageSize | null } = {}): string {
+export function renderPending(image: PendingImage, props: RenderProps, status: string, syntax: Syntax, settings: { widths?: number[]; imageSize?: ImageSize | null; takes?: boolean } = {}): string {
   const source = expectedSize(image.ratio, settings.imageSize ?? null);
   const widths = capWidths(image.widths ?? settings.widths ?? DEFAULT_WIDTHS, source.width);
   const largest = widths[widths.length - 1]!;
@@ -75,5 +97,8 @@ export function renderPending(image: PendingImage, props: RenderProps, status: s
     { name: 'data-generated-image', value: 'pending' },
     ...(image.key ? [{ name: 'data-generated-image-key', value: image.key }] : []),
   ];
-  return renderPicture(pictureModel(plan, { ...props, pictureAttributes }, (name) => name), syntax);
+  const markup = renderPicture(pictureModel(plan, { ...props, pictureAttributes }, (name) => name), syntax);
+  if (!settings.takes) return markup;
+  const img = markup.lastIndexOf('<img');
+  return `${markup.slice(0, img)}${takesLink(syntax)}${markup.slice(img)}`;
 }

@@ -166,7 +166,8 @@ function writeStyle(attr: Extract<MarkupAttribute, { style: unknown }>, syntax: 
   return ` style={{...${styleObject(all, syntax)}, ...(${raw.slice(raw.indexOf('{') + 1, raw.lastIndexOf('}'))})}}`;
 }
 
-function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
+/** Attributes as the syntax writes them, each with its leading space. */
+export function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
   let out = '';
   for (const attr of attrs) {
     if ('style' in attr) {

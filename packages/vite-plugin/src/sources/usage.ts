@@ -36,6 +36,8 @@ export interface Usage {
   referencesBase?: string;
   /** Art direction: other ratios below media queries. */
   art?: ArtEntry[];
+  /** Every attribute of the tag as written, in source order: what an edit of one prop in place (the dev server's takes) needs. */
+  attributes: Attribute[];
 }
 
 export interface UsageScan {
@@ -184,7 +186,7 @@ export function interpretTag(tag: Tag, options: InterpretOptions = {}): { usage:
     else alt = value.kind === 'expression' ? { kind: 'expression', code: altAttr.raw } : value;
   }
 
-  const usage: Usage = { loc: tag.loc, start: tag.start, end: tag.end, prompt: prompt ?? '', ratio, variant, alt, passthrough };
+  const usage: Usage = { loc: tag.loc, start: tag.start, end: tag.end, prompt: prompt ?? '', ratio, variant, alt, passthrough, attributes: tag.attributes };
 
   const listOf = (prop: 'widths' | 'formats'): unknown[] | undefined => {
     const attr = byProp.get(prop);

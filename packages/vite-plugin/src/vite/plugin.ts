@@ -23,7 +23,7 @@ export function generatedImages(options: GeneratedImagesOptions = {}): Plugin[] 
     scanPlugin(sessions),
     usagesPlugin(sessions, { name: `${PLUGIN_NAME}:usages`, files: MODULE_FILTER.id }),
     htmlPlugin(sessions),
-    devPlugin(sessions),
+    devPlugin(sessions, { takesLink: true }),
     outputPlugin(sessions),
   ];
 }

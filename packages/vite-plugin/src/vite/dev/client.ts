@@ -1,3 +1,6 @@
+import { TAKES_LINK_ATTRIBUTE } from '../../render/pending.js';
+import { TAKES_PATH } from './takes-routes.js';
+
 /** The page script of the dev server, as a virtual module every page loads. */
 export const DEV_CLIENT_ID = 'virtual:generated-images/client';
 export const RESOLVED_DEV_CLIENT_ID = `\0${DEV_CLIENT_ID}`;
@@ -10,8 +13,10 @@ export const PENDING_EVENT = 'generated-images:pending';
  * that shows a placeholder had registered for updates is dropped by Vite's
  * client, so the page reports each placeholder it shows, once it shows it,
  * and the server answers for those that are ready (or failed) meanwhile.
+ * A placeholder's "Takes" link opens the takes page in a new tab that keeps
+ * this page as its opener, so that the takes page can list this page's images.
  */
-export const DEV_CLIENT = `if (import.meta.hot) {
+export const devClient = (base: string) => `if (import.meta.hot) {
   const reported = new Set();
   let timer;
   const report = () => {
@@ -25,5 +30,14 @@ export const DEV_CLIENT = `if (import.meta.hot) {
   const schedule = () => (timer ??= setTimeout(report, 50));
   new MutationObserver(schedule).observe(document.documentElement, { childList: true, subtree: true });
   schedule();
+  const openTakes = (event) => {
+    if (!event.target.closest?.('[${TAKES_LINK_ATTRIBUTE}]') || (event.type === 'keydown' && event.key !== 'Enter')) return;
+    // The image may sit inside a link of the page's own: this one opens, that one does not.
+    event.preventDefault();
+    event.stopPropagation();
+    window.open(${JSON.stringify(`${base}${TAKES_PATH}`)}, '_blank');
+  };
+  document.addEventListener('click', openTakes, true);
+  document.addEventListener('keydown', openTakes, true);
 }
 `;

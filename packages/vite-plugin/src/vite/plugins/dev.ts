@@ -2,9 +2,12 @@ import type { Plugin } from 'vite';
 import { errorText, GeneratedImagesError } from '../../core/errors.js';
 import { relativeLocation } from '../../core/location.js';
 import type { Usage } from '../../sources/usage.js';
-import { DEV_CLIENT, DEV_CLIENT_ID, PENDING_EVENT, RESOLVED_DEV_CLIENT_ID } from '../dev/client.js';
+import { devClient, DEV_CLIENT_ID, PENDING_EVENT, RESOLVED_DEV_CLIENT_ID } from '../dev/client.js';
 import { DEV_PREFIX, variantMiddleware } from '../dev/middleware.js';
 import { DevRenderer } from '../dev/renderer.js';
+import { Takes } from '../dev/takes.js';
+import { takesRoutes } from '../dev/takes-routes.js';
+import { excludedFolders } from '../config.js';
 import { overlayError } from '../overlay.js';
 import type { Session, Sessions } from '../session.js';
 
@@ -15,12 +18,20 @@ function failurePayload(session: Session, usage: Usage, reason: string) {
   return { located, payload: { type: 'error' as const, err: { message, stack: '', id, loc, plugin } } };
 }
 
+/** The names this server answers to besides IP addresses and localhost (`allowedHosts` is new in Vite 6.0.9). */
+function ownHosts(server: { host?: string | boolean; allowedHosts?: string[] | true }): readonly string[] | true {
+  if (server.allowedHosts === true) return true;
+  return [...(server.allowedHosts ?? []), ...(typeof server.host === 'string' ? [server.host] : [])];
+}
+
 /**
  * The dev server's side: a renderer that shows placeholders for images being
  * generated, the middleware that serves the cache's files, the page script
- * that reports the placeholders it shows, and the error overlay for failures.
+ * that reports the placeholders it shows, the error overlay for failures,
+ * and the takes page with its endpoints. `takesLink`: the host's pages load
+ * the page script (the HTML plugin adds it), so placeholders can link there.
  */
-export function devPlugin(sessions: Sessions): Plugin {
+export function devPlugin(sessions: Sessions, options: { takesLink?: boolean } = {}): Plugin {
   return {
     name: 'vite-plugin-generated-images:dev',
     apply: 'serve',
@@ -31,6 +42,7 @@ export function devPlugin(sessions: Sessions): Plugin {
       session.server = server;
       const { pipeline } = session;
       session.dev = new DevRenderer(pipeline, (name) => `${server.config.base}${DEV_PREFIX}${name}`, {
+        takesLink: options.takesLink ?? false,
         onError(usage, reason) {
           const { located, payload } = failurePayload(session, usage, reason);
           pipeline.reporter.warn(errorText(located));
@@ -43,6 +55,9 @@ export function devPlugin(sessions: Sessions): Plugin {
         if (failed) client.send(failurePayload(session, failed.usage, failed.reason).payload);
       });
       server.middlewares.use(variantMiddleware(pipeline, server.config.base));
+      const { root, base, build } = server.config;
+      const takes = new Takes(pipeline, session.dev, excludedFolders(root, [pipeline.options.cacheDir, build.outDir]), (name) => `${base}${DEV_PREFIX}${name}`);
+      server.middlewares.use(takesRoutes(takes, base, () => ownHosts(server.config.server)));
     },
 
     watchChange(id) {
@@ -54,7 +69,7 @@ export function devPlugin(sessions: Sessions): Plugin {
     },
 
     load(id) {
-      return id === RESOLVED_DEV_CLIENT_ID ? DEV_CLIENT : undefined;
+      return id === RESOLVED_DEV_CLIENT_ID ? devClient(sessions.of(this).config.base) : undefined;
     },
   };
 }
