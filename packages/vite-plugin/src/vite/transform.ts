@@ -3,6 +3,7 @@ import type { Syntax } from '../render/picture.js';
 import { renderUsage } from '../render/usage.js';
 import { replaceUsages } from '../sources/splice.js';
 import { findUsages } from '../sources/usage.js';
+import type { FileEmitter } from './output.js';
 import type { Session } from './session.js';
 
 export interface RenderTarget {
@@ -14,6 +15,8 @@ export interface RenderTarget {
   onReady: () => void;
   /** How this caller writes a file's URL in dev, when not as the session does (Vite's HTML pipeline adds the base itself). */
   devUrl?: (name: string) => string;
+  /** In a build: the hook's plugin context, which emits the files the markup references into the bundle. */
+  emitter?: Partial<FileEmitter>;
 }
 
 /** The source with every usage replaced by its markup; undefined when it has none. Throws an INVALID_USAGE error listing each bad one. */
@@ -26,8 +29,8 @@ export async function renderUsagesIn(session: Session, code: string, target: Ren
     scan.usages.map(async (usage) => {
       if (session.dev) return session.dev.render(usage, target.syntax, target.onReady, target.file, target.devUrl);
       const image = await session.pipeline.resolve(usage);
-      session.output?.refer(target.environment, image);
-      return renderUsage(usage, image, (name) => session.buildUrl(name), target.syntax);
+      const url = session.output ? await session.output.urls(target.environment, image, target.emitter) : (name: string) => session.buildUrl(name);
+      return renderUsage(usage, image, url, target.syntax);
     }),
   );
   return replaceUsages(code, scan.usages, rendered);

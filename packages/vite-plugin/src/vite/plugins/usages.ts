@@ -26,7 +26,7 @@ export function usagesPlugin(sessions: Sessions, options: { name: string; files:
         const file = id.split('?', 1)[0]!;
         try {
           const onReady = () => session.server && updateModule(session.server, file);
-          const out = await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady });
+          const out = await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady, emitter: this });
           return out === undefined ? undefined : { code: out, map: null };
         } catch (error) {
           if (!isError(error)) throw error;
