@@ -6,7 +6,7 @@ import type { ResolvedImage } from '../core/pipeline.js';
 
 /** The part of Rollup's and Rolldown's plugin context that puts a file into the bundle. */
 export interface FileEmitter {
-  emitFile(file: { type: 'asset'; fileName: string; originalFileName: string; source: Uint8Array }): string;
+  emitFile(file: { type: 'asset'; name: string; fileName: string; originalFileName: string; source: Uint8Array }): string;
 }
 
 /** How Vite's own asset plugin marks an emitted file in code and HTML, to be replaced by its URL once the bundle is written. */
@@ -71,6 +71,8 @@ export class BundleFiles {
     }
     const id = emitter.emitFile({
       type: 'asset',
+      // The name too: Vite's manifest lists only assets that have one. The file name is already content-hashed.
+      name,
       fileName: path.posix.join(this.layout.assetsDir, name),
       originalFileName: path.relative(this.layout.root, file).split(path.sep).join('/'),
       source,
