@@ -78,7 +78,7 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   if (!(await fs.stat(base).then((s) => s.isDirectory(), () => false))) throw cliUsageError(`--root ${request.root}: no such folder`);
   const configFile = request.config ? path.resolve(request.cwd, request.config) : await findConfig(base);
   if (!configFile) {
-    throw cliUsageError(`no vite.config.*, astro.config.* or .vitepress/config.* in ${base}: run generated-images in the project's root, or pass --root <dir> or --config <file>`);
+    throw cliUsageError(`no vite.config.* or astro.config.* in ${base} (nor a VitePress .vitepress/config.* there or in docs/): run generated-images in the project's root, or pass --root <dir> or --config <file>`);
   }
   if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw cliUsageError(`--config ${request.config}: no such file`);
   const framework = path.basename(configFile).startsWith('astro.config.') ? 'astro' : 'vite';
