@@ -31,7 +31,7 @@ beforeAll(async () => {
   );
   await fs.mkdir(path.join(dir, 'src/routes/blog/post'), { recursive: true });
   await fs.writeFile(path.join(dir, 'src/routes/blog/post/+page.svelte'), '<h1>A post</h1>\n<GeneratedImage prompt="A teapot on a wooden table" ratio="4:3" alt="Teapot" />\n');
-  await installPlugin(dir, ['@sveltejs/adapter-static']);
+  await installPlugin(dir, ['@sveltejs/adapter-static@3']);
   gateway.reset();
   expectOk(await inProject(dir, 'vite', ['build'], { AGNIC_API_KEY: KEY, AGNIC_BASE_URL: gateway.url }), 'vite build');
   // adapter-static writes build/; a static host serves it under the base path.
