@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveStatic } from '../browser/harness.ts';
+import { launchChromium } from '../browser/harness.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { brokenImages, expectOk, inProject, KEY, referencedInOutput, removeProjects } from './helpers.ts';
+import { brokenImages, expectFrozenRebuildAgrees, expectOk, inProject, KEY, referencedInOutput, removeProjects, withServedPage } from './helpers.ts';
 import { scaffoldTemplate, TEMPLATES } from './templates.ts';
 
 /**
@@ -48,34 +48,14 @@ describe.each(TEMPLATES)('create-vite --template $name', (template) => {
   });
 
   it('shows the picture with every URL resolving, in Chromium', async () => {
-    const server = await serveStatic(path.join(dir, 'dist'));
-    const page = await browser.newPage();
-    try {
-      await page.goto(server.url);
+    await withServedPage(browser, path.join(dir, 'dist'), async (page, url) => {
+      await page.goto(url);
       await page.waitForSelector('picture img[alt="Paper boat"]');
-      const { checked, broken } = await brokenImages(page);
-      expect(broken).toEqual([]);
-      expect(checked).toBe(5);
-    } finally {
-      await page.close();
-      await server.close();
-    }
+      expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
+    });
   });
 
-  it('type-checks and builds with the template’s own npm run build, frozen, with no request', async () => {
-    gateway.reset();
-    const frozen = await inProject(dir, 'npm', ['run', 'build'], { CI: 'true' });
-    expectOk(frozen, 'npm run build (frozen)');
-    expect(gateway.requests).toHaveLength(0);
-    expect(frozen.output).toContain('0 generated, 1 reused from the cache, 0 variants encoded');
-  });
-
-  it('agrees with the CLI: status finds the image cached, prune would delete nothing', async () => {
-    const status = await inProject(dir, 'generated-images', ['status']);
-    expect(status.code, status.output).toBe(0);
-    expect(status.stdout).toContain('1 image in source, 1 entry in generated-images/: 1 cached');
-    const prune = await inProject(dir, 'generated-images', ['prune', '--dry-run']);
-    expect(prune.code, prune.output).toBe(0);
-    expect(prune.stdout).toContain('nothing to prune');
+  it('type-checks and builds with the template’s own npm run build, frozen, with no request; the CLI agrees', async () => {
+    await expectFrozenRebuildAgrees(dir, gateway, ['npm', 'run', 'build'], 1);
   });
 });

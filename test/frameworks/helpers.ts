@@ -5,7 +5,10 @@
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { serveStatic } from '../browser/harness.ts';
+import type { TestGateway } from '../gateway/server.ts';
 import { REPO, run, type RunResult } from '../helpers.ts';
 
 export const NPM_CACHE = path.join(REPO, 'test', '.tmp', 'npm-cache');
@@ -116,3 +119,32 @@ export async function referencedInOutput(dir: string): Promise<Set<string>> {
   await walk(dir);
   return names;
 }
+
+/** A page of a built site served from `root` on 127.0.0.1, closed (with the server) when `use` is done. */
+export async function withServedPage(browser: Browser, root: string, use: (page: Page, url: string) => Promise<void>): Promise<void> {
+  const server = await serveStatic(root);
+  const page = await browser.newPage();
+  try {
+    await use(page, server.url);
+  } finally {
+    await page.close();
+    await server.close();
+  }
+}
+
+/**
+ * What CI does after committing the cache: a frozen rebuild makes no request,
+ * and the CLI agrees with the build (every image cached, nothing to prune).
+ */
+export async function expectFrozenRebuildAgrees(dir: string, gateway: TestGateway, build: string[], images: number): Promise<void> {
+  gateway.reset();
+  expectOk(await inProject(dir, build[0]!, build.slice(1), { CI: 'true' }), `${build.join(' ')} (frozen)`);
+  expect(gateway.requests).toHaveLength(0);
+  const status = await inProject(dir, 'generated-images', ['status']);
+  expect(status.code, status.output).toBe(0);
+  expect(status.stdout).toContain(`${plural(images, 'image')} in source, ${plural(images, 'entry', 'entries')} in generated-images/: ${images} cached`);
+  const prune = await inProject(dir, 'generated-images', ['prune', '--dry-run']);
+  expect(prune.stdout).toContain('nothing to prune');
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveStatic } from '../browser/harness.ts';
+import { launchChromium } from '../browser/harness.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { brokenImages, expectOk, inProject, installPlugin, KEY, removeProjects, tempFolder } from './helpers.ts';
+import { brokenImages, expectFrozenRebuildAgrees, expectOk, inProject, installPlugin, KEY, removeProjects, tempFolder, withServedPage } from './helpers.ts';
 
 /**
  * React Router 7 in framework mode, laid out as its `default` template is
@@ -51,30 +51,18 @@ describe('React Router 7 framework mode, prerendered', () => {
     expectOk(build, 'react-router build');
     expect(gateway.chatRequests()).toHaveLength(2);
     expect(build.output).toContain('2 generated, 0 reused from the cache');
-    const server = await serveStatic(path.join(dir, 'build/client'));
-    const page = await browser.newPage();
-    try {
-      await page.goto(`${server.url}/blog/post`, { waitUntil: 'networkidle' });
+    await withServedPage(browser, path.join(dir, 'build/client'), async (page, url) => {
+      await page.goto(`${url}/blog/post`, { waitUntil: 'networkidle' });
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
-      await page.goto(`${server.url}/`, { waitUntil: 'networkidle' });
+      await page.goto(`${url}/`, { waitUntil: 'networkidle' });
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
       await page.click('a[href="/blog/post"]');
       await page.waitForSelector('picture img[alt="Teapot"]');
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
-    } finally {
-      await page.close();
-      await server.close();
-    }
+    });
   });
 
   it('rebuilds frozen with no request; status and prune see the sources in app/', async () => {
-    gateway.reset();
-    expectOk(await inProject(dir, 'react-router', ['build'], { CI: 'true' }), 'react-router build (frozen)');
-    expect(gateway.requests).toHaveLength(0);
-    const status = await inProject(dir, 'generated-images', ['status']);
-    expect(status.code, status.output).toBe(0);
-    expect(status.stdout).toContain('2 images in source, 2 entries in generated-images/: 2 cached');
-    const prune = await inProject(dir, 'generated-images', ['prune', '--dry-run']);
-    expect(prune.stdout).toContain('nothing to prune');
+    await expectFrozenRebuildAgrees(dir, gateway, ['react-router', 'build'], 2);
   });
 });

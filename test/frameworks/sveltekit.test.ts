@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveStatic } from '../browser/harness.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { addPlugin, brokenImages, edit, expectOk, inProject, installPlugin, KEY, npx, removeProjects, tempFolder } from './helpers.ts';
+import { addPlugin, brokenImages, edit, expectFrozenRebuildAgrees, expectOk, inProject, installPlugin, KEY, npx, removeProjects, tempFolder } from './helpers.ts';
 
 /**
  * SvelteKit as `sv create` makes it, switched to adapter-static with every
@@ -84,13 +84,6 @@ describe('SvelteKit (adapter-static, paths.base, prerendered)', () => {
   });
 
   it('rebuilds frozen with no request; status and prune agree with the build', async () => {
-    gateway.reset();
-    expectOk(await inProject(dir, 'vite', ['build'], { CI: 'true' }), 'vite build (frozen)');
-    expect(gateway.requests).toHaveLength(0);
-    const status = await inProject(dir, 'generated-images', ['status']);
-    expect(status.code, status.output).toBe(0);
-    expect(status.stdout).toContain('2 images in source, 2 entries in generated-images/: 2 cached');
-    const prune = await inProject(dir, 'generated-images', ['prune', '--dry-run']);
-    expect(prune.stdout).toContain('nothing to prune');
+    await expectFrozenRebuildAgrees(dir, gateway, ['vite', 'build'], 2);
   });
 });

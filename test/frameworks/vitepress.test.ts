@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveStatic } from '../browser/harness.ts';
+import { launchChromium } from '../browser/harness.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { closedPort, BIN } from '../helpers.ts';
-import { brokenImages, expectOk, inProject, installPlugin, KEY, npm, removeProjects, tempFolder } from './helpers.ts';
+import { brokenImages, expectFrozenRebuildAgrees, expectOk, inProject, installPlugin, KEY, npm, removeProjects, tempFolder, withServedPage } from './helpers.ts';
 
 /**
  * VitePress 2 laid out as `vitepress init` lays it out (`docs/` with
@@ -52,31 +52,19 @@ describe('VitePress 2', () => {
     expect(gateway.chatRequests()).toHaveLength(1);
     const html = await fs.readFile(path.join(dir, 'docs/.vitepress/dist/guide/images.html'), 'utf8');
     expect(html).toContain('A sample nobody generates');
-    const server = await serveStatic(path.join(dir, 'docs/.vitepress/dist'));
-    const page = await browser.newPage();
-    try {
-      await page.goto(`${server.url}/guide/images.html`, { waitUntil: 'networkidle' });
+    await withServedPage(browser, path.join(dir, 'docs/.vitepress/dist'), async (page, url) => {
+      await page.goto(`${url}/guide/images.html`, { waitUntil: 'networkidle' });
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
       // From the home page through the client-side router.
-      await page.goto(`${server.url}/`, { waitUntil: 'networkidle' });
+      await page.goto(`${url}/`, { waitUntil: 'networkidle' });
       await page.click('a[href*="guide/images"]');
       await page.waitForSelector('picture img[alt="Fox"]');
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
-    } finally {
-      await page.close();
-      await server.close();
-    }
+    });
   });
 
   it('rebuilds frozen with no request; status and prune (run in the project root) agree with the build', async () => {
-    gateway.reset();
-    expectOk(await inProject(dir, 'vitepress', ['build', 'docs'], { CI: 'true' }), 'vitepress build (frozen)');
-    expect(gateway.requests).toHaveLength(0);
-    const status = await inProject(dir, 'generated-images', ['status']);
-    expect(status.code, status.output).toBe(0);
-    expect(status.stdout).toContain('1 image in source, 1 entry in generated-images/: 1 cached');
-    const prune = await inProject(dir, 'generated-images', ['prune', '--dry-run']);
-    expect(prune.stdout).toContain('nothing to prune');
+    await expectFrozenRebuildAgrees(dir, gateway, ['vitepress', 'build', 'docs'], 1);
   });
 
   it('serves the Markdown page in dev with the cached image', async () => {
