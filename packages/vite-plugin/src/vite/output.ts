@@ -66,7 +66,8 @@ export class BundleFiles {
     // The size against the manifest catches a missing or truncated file (or a Git LFS pointer) without hashing;
     // `generated-images verify` checks every hash.
     const source = await fs.readFile(file).catch(() => undefined);
-    if (!source || source.length !== image.entry.variants[name]?.bytes) {
+    // The manifest as it is now: variants encoded by this build were recorded after the image was resolved.
+    if (!source || source.length !== this.cache.get(image.key)?.variants[name]?.bytes) {
       throw cacheError(`${file} is missing or does not match the manifest: restore it from git (generated-images verify lists every mismatch)`);
     }
     const id = emitter.emitFile({
