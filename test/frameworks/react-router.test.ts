@@ -52,9 +52,9 @@ describe('React Router 7 framework mode, prerendered', () => {
     expect(gateway.chatRequests()).toHaveLength(2);
     expect(build.output).toContain('2 generated, 0 reused from the cache');
     await withServedPage(browser, path.join(dir, 'build/client'), async (page, url) => {
-      await page.goto(`${url}/blog/post`, { waitUntil: 'networkidle' });
+      await page.goto(new URL('blog/post', url).href, { waitUntil: 'networkidle' });
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
-      await page.goto(`${url}/`, { waitUntil: 'networkidle' });
+      await page.goto(url, { waitUntil: 'networkidle' });
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
       await page.click('a[href="/blog/post"]');
       await page.waitForSelector('picture img[alt="Teapot"]');

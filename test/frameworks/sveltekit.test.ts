@@ -58,12 +58,12 @@ describe('SvelteKit (adapter-static, paths.base, prerendered)', () => {
       if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
     });
     try {
-      await page.goto(`${server.url}/sub/blog/post`);
+      await page.goto(new URL('sub/blog/post', server.url).href);
       await page.waitForSelector('picture img[alt="Teapot"]');
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
 
       // Loaded and hydrated, so that the link navigates in the client.
-      await page.goto(`${server.url}/sub/`, { waitUntil: 'networkidle' });
+      await page.goto(new URL('sub/', server.url).href, { waitUntil: 'networkidle' });
       await page.waitForSelector('picture img[alt="Lighthouse"]');
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
       // Navigate in the client: the nested page's markup now comes from its JS chunk, with URLs it computes at run time.

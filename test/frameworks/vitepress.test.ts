@@ -53,10 +53,10 @@ describe('VitePress 2', () => {
     const html = await fs.readFile(path.join(dir, 'docs/.vitepress/dist/guide/images.html'), 'utf8');
     expect(html).toContain('A sample nobody generates');
     await withServedPage(browser, path.join(dir, 'docs/.vitepress/dist'), async (page, url) => {
-      await page.goto(`${url}/guide/images.html`, { waitUntil: 'networkidle' });
+      await page.goto(new URL('guide/images.html', url).href, { waitUntil: 'networkidle' });
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
       // From the home page through the client-side router.
-      await page.goto(`${url}/`, { waitUntil: 'networkidle' });
+      await page.goto(url, { waitUntil: 'networkidle' });
       await page.click('a[href*="guide/images"]');
       await page.waitForSelector('picture img[alt="Fox"]');
       expect(await brokenImages(page)).toEqual({ checked: 5, broken: [] });
