@@ -14,7 +14,7 @@ import { brokenImages, expectFrozenRebuildAgrees, expectOk, inProject, installPl
  * written here), a usage in Markdown on a nested page, and a code sample
  * that shows the tag and must stay as written.
  */
-const VITEPRESS = 'vitepress@2.0.0-alpha.21';
+const VITEPRESS = 'vitepress@2.0.0-alpha.20';
 let gateway: TestGateway;
 let browser: Browser;
 let dir: string;

@@ -20,17 +20,12 @@ export function hostPlugin(sessions: Sessions, userOptions: GeneratedImagesOptio
     enforce: 'pre',
     api: { options: userOptions },
 
-    config() {
-      // Vite 5 and older lack environments (and `this.meta.viteVersion`); without this check the dev server fails far from the cause.
-      const version = (this as { meta?: { viteVersion?: string } } | undefined)?.meta?.viteVersion;
-      if (!version || Number(version.split('.')[0]) < 6) {
-        throw new GeneratedImagesError('CONFIG', `Vite ${version ?? '5 or older'} is not supported: ${PLUGIN_NAME} needs Vite ${SUPPORTED_VITE}`, {
-          hint: 'upgrade vite (VitePress 1 brings Vite 5: use VitePress 2)',
-        });
-      }
-    },
-
     configResolved(config) {
+      // Vite 5 (VitePress 1 brings it) has no environments: without this check the dev server fails far from the cause.
+      if (!('environments' in config)) {
+        const version = (this as { meta?: { viteVersion?: string } } | undefined)?.meta?.viteVersion ?? '5 or older';
+        throw overlayError(new GeneratedImagesError('CONFIG', `Vite ${version} is not supported: ${PLUGIN_NAME} needs Vite ${SUPPORTED_VITE} (upgrade vite; VitePress 1 brings Vite 5, VitePress 2 a supported one)`));
+      }
       // MDX compiles its files in a 'pre' plugin too: placed first, it would leave us compiled JavaScript instead of <GeneratedImage> tags.
       const names = config.plugins.map((p) => p.name);
       if (names.includes('@mdx-js/rollup') && names.indexOf('@mdx-js/rollup') < names.indexOf(PLUGIN_NAME)) {
