@@ -2,7 +2,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
-import { expectOk, inProject, KEY, referencedInOutput, removeProjects } from './helpers.ts';
+import { expectOk, inProject, KEY, npm, pluginTarball, referencedInOutput, removeProjects } from './helpers.ts';
 import { scaffoldTemplate, TEMPLATES } from './templates.ts';
 
 /** The compatibility matrix: the packed plugin beside each supported Vite major, in a project of its own. */
@@ -38,10 +38,13 @@ describe.each([6, 7, 8])('Vite %i', (major) => {
 });
 
 describe('Vite 5', () => {
-  it('is outside the peer range, and a build on it fails naming the supported versions, without a stack trace', async () => {
-    const dir = await scaffoldTemplate(VANILLA, ['vite@5']);
-    const installed = JSON.parse(await fs.readFile(path.join(dir, 'node_modules/vite-plugin-generated-images/package.json'), 'utf8'));
-    expect(installed.peerDependencies.vite).toBe('^6.0.0 || ^7.0.0 || ^8.0.0');
+  it('is refused by the peer range, and a build forced onto it fails naming the supported versions, without a stack trace', async () => {
+    const dir = await scaffoldTemplate(VANILLA);
+    const refused = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', await pluginTarball(), 'vite@5'], dir);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('ERESOLVE');
+    expect(refused.output).toContain('peer vite@"^6.0.0 || ^7.0.0 || ^8.0.0"');
+    expectOk(await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', '--legacy-peer-deps', 'vite@5'], dir), 'npm install vite@5 --legacy-peer-deps');
     const build = await inProject(dir, 'vite', ['build'], { CI: 'true' });
     expect(build.code).not.toBe(0);
     expect(build.output).toContain('is not supported: vite-plugin-generated-images needs Vite 6, 7 or 8');

@@ -3,7 +3,7 @@ import { isError } from '../../core/errors.js';
 import { mayContainUsage } from '../../sources/extract.js';
 import { overlayError } from '../overlay.js';
 import type { Sessions } from '../session.js';
-import { MODULE_FILTER, syntaxOf } from '../syntax.js';
+import { markdownSyntax, MODULE_FILTER, syntaxOf } from '../syntax.js';
 import { renderUsagesIn } from '../transform.js';
 import { updateModule } from '../dev/hmr.js';
 
@@ -20,9 +20,9 @@ export function usagesPlugin(sessions: Sessions, options: { name: string; files:
       // Rolldown runs the handler only for modules that match; older Vite ignores the filter, hence the checks below.
       filter: { id: options.files, code: MODULE_FILTER.code },
       async handler(code, id) {
-        const syntax = syntaxOf(id);
-        if (!syntax || !options.files.test(id) || !mayContainUsage(code)) return undefined;
         const session = sessions.of(this);
+        const syntax = syntaxOf(id, markdownSyntax(session.config.plugins));
+        if (!syntax || !options.files.test(id) || !mayContainUsage(code)) return undefined;
         const file = id.split('?', 1)[0]!;
         try {
           const onReady = () => session.server && updateModule(session.server, file);
