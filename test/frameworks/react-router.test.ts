@@ -14,7 +14,19 @@ import { brokenImages, expectFrozenRebuildAgrees, expectOk, inProject, installPl
  * so its few files are written here.
  */
 const FILES: Record<string, string> = {
-  'package.json': JSON.stringify({ name: 'rr', private: true, type: 'module', scripts: { build: 'react-router build' } }, null, 2),
+  // The template's dependencies (React Router finds its server runtime among `dependencies`).
+  'package.json': JSON.stringify(
+    {
+      name: 'rr',
+      private: true,
+      type: 'module',
+      scripts: { build: 'react-router build' },
+      dependencies: { '@react-router/node': '^7.0.0', isbot: '^5.1.0', react: '^19.0.0', 'react-dom': '^19.0.0', 'react-router': '^7.0.0' },
+      devDependencies: { '@react-router/dev': '^7.0.0', '@types/react': '^19.0.0', typescript: '^5.9.0', vite: '^8.0.0' },
+    },
+    null,
+    2,
+  ),
   'react-router.config.ts': `import type { Config } from '@react-router/dev/config'\n\nexport default { ssr: false, prerender: ['/', '/blog/post'] } satisfies Config\n`,
   'vite.config.ts': `import { reactRouter } from '@react-router/dev/vite'\nimport { defineConfig } from 'vite'\nimport generatedImages from 'vite-plugin-generated-images'\n\nexport default defineConfig({\n  plugins: [generatedImages({ widths: [64, 128] }), reactRouter()],\n})\n`,
   'app/root.tsx': `import { Links, Meta, Outlet, Scripts, ScrollRestoration } from 'react-router'\n\nexport function Layout({ children }: { children: React.ReactNode }) {\n  return (\n    <html lang="en">\n      <head><meta charSet="utf-8" /><Meta /><Links /></head>\n      <body>{children}<ScrollRestoration /><Scripts /></body>\n    </html>\n  )\n}\n\nexport default function App() {\n  return <Outlet />\n}\n`,
@@ -35,7 +47,7 @@ beforeAll(async () => {
     await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await fs.writeFile(path.join(dir, file), text);
   }
-  await installPlugin(dir, ['react-router@7', '@react-router/node@7', '@react-router/dev@7', 'isbot', 'react', 'react-dom', 'vite@8', 'typescript', '@types/react']);
+  await installPlugin(dir);
 });
 
 afterAll(async () => {
