@@ -42,9 +42,13 @@ export class BundleFiles {
 
   /** The URLs of an image's files in this environment's bundle, as placeholders Vite replaces. */
   async urls(environment: string, image: ResolvedImage, hookContext?: Partial<FileEmitter>): Promise<(name: string) => string> {
-    const build = this.byEnvironment.get(environment);
+    const own = typeof hookContext?.emitFile === 'function' ? (hookContext as FileEmitter) : undefined;
+    let build = this.byEnvironment.get(environment);
+    // A framework that drives its builds itself (React Router's SSR build) may transform before our buildStart saw the environment.
+    if (!build && own) this.start(environment, own);
+    build = this.byEnvironment.get(environment);
     if (!build) throw new Error(`vite-plugin-generated-images: the ${environment} build rendered images before buildStart`);
-    const emitter = typeof hookContext?.emitFile === 'function' ? (hookContext as FileEmitter) : build.emitter;
+    const emitter = own ?? build.emitter;
     const emitted = build.files;
     const ids = new Map<string, string>();
     await Promise.all(
