@@ -75,13 +75,15 @@ const TYPES: Record<string, string> = {
   '.avif': 'image/avif', '.webp': 'image/webp', '.jpg': 'image/jpeg', '.png': 'image/png', '.json': 'application/json',
 };
 
-/** Serves a built site from a folder on 127.0.0.1, as any static host would (`/` → `index.html`). */
+/** Serves a built site from a folder on 127.0.0.1, as any static host would (`/` → `index.html`, clean URLs). */
 export async function serveStatic(root: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     let pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (pathname.endsWith('/')) pathname += 'index.html';
-    const file = path.join(root, pathname);
+    let file = path.join(root, pathname);
     if (!file.startsWith(root + path.sep)) return res.writeHead(403).end();
+    // Clean URLs, as static hosts serve prerendered routes: /blog/post → blog/post.html or blog/post/index.html.
+    if (!path.extname(file)) file = [`${file}.html`, path.join(file, 'index.html')].find((f) => existsSync(f)) ?? file;
     const data = await fs.readFile(file).catch(() => undefined);
     if (!data) return res.writeHead(404).end('not found');
     res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data);

@@ -1,16 +1,18 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GeneratedImagesError } from '../core/errors.js';
+import { GeneratedImagesError, isError } from '../core/errors.js';
 import type { GeneratedImagesOptions } from '../core/options.js';
-import { htmlInputs } from '../vite/config.js';
 import { cliUsageError } from './args.js';
+import { loadViteConfig, loadVitePressConfig, VITEPRESS_CONFIG } from './projects/vite.js';
 
 export const VITE_PLUGIN_NAME = 'vite-plugin-generated-images';
 export const ASTRO_INTEGRATION_NAME = 'astro-generated-images';
 
 const ASTRO_CONFIGS = ['astro.config.mjs', 'astro.config.js', 'astro.config.ts', 'astro.config.mts', 'astro.config.cjs', 'astro.config.cts'];
 const VITE_CONFIGS = ['vite.config.js', 'vite.config.mjs', 'vite.config.ts', 'vite.config.cjs', 'vite.config.mts', 'vite.config.cts'];
+/** VitePress sites: `.vitepress/` in the root, or in `docs/` as `vitepress init` suggests. */
+const VITEPRESS_CONFIGS = ['.', 'docs'].flatMap((dir) => ['config.mts', 'config.ts', 'config.mjs', 'config.js'].map((name) => path.join(dir, '.vitepress', name)));
 
 
 /** A project as its own config describes it: nothing about the images is configured twice. */
@@ -30,7 +32,7 @@ export interface Project {
 }
 
 async function findConfig(base: string): Promise<string | undefined> {
-  for (const name of [...ASTRO_CONFIGS, ...VITE_CONFIGS]) {
+  for (const name of [...ASTRO_CONFIGS, ...VITE_CONFIGS, ...VITEPRESS_CONFIGS]) {
     const file = path.join(base, name);
     if (await fs.stat(file).then((s) => s.isFile(), () => false)) return file;
   }
@@ -76,35 +78,37 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   if (!(await fs.stat(base).then((s) => s.isDirectory(), () => false))) throw cliUsageError(`--root ${request.root}: no such folder`);
   const configFile = request.config ? path.resolve(request.cwd, request.config) : await findConfig(base);
   if (!configFile) {
-    throw cliUsageError(`no vite.config.* or astro.config.* in ${base}: run generated-images in the project's root, or pass --root <dir> or --config <file>`);
+    throw cliUsageError(`no vite.config.* or astro.config.* in ${base} (nor a VitePress .vitepress/config.* there or in docs/): run generated-images in the project's root, or pass --root <dir> or --config <file>`);
   }
   if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw cliUsageError(`--config ${request.config}: no such file`);
   const framework = path.basename(configFile).startsWith('astro.config.') ? 'astro' : 'vite';
 
   const configName = path.basename(configFile);
+  const failed = (error: unknown) => {
+    // Bundler errors come with colours and a code frame of the bundled file: the first lines say what is wrong.
+    const lines = String((error as Error).message).replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !/^\s*[│╭╰─]/.test(l));
+    return new GeneratedImagesError('CONFIG', `could not load ${configName}: ${lines.slice(0, 2).join(' ')} (\`${framework} build\` shows the whole error)`);
+  };
+  if (framework === 'vite') {
+    const vite = await (VITEPRESS_CONFIG.test(configFile) ? loadVitePressConfig(configFile) : loadViteConfig(configFile, base)).catch((error) => {
+      throw isError(error) ? error : failed(error);
+    });
+    return { framework, configFile, root: vite.root, options: vite.options, htmlInputs: vite.htmlInputs, outDir: vite.outDir, allowDynamicPrompt: false };
+  }
+
   const { loadConfigFromFile } = await import('vite');
   let loaded: Awaited<ReturnType<typeof loadConfigFromFile>>;
   try {
     loaded = await loadConfigFromFile({ command: 'build', mode: 'production', isSsrBuild: false, isPreview: false }, configFile, base, 'silent');
   } catch (error) {
-    // Bundler errors come with colours and a code frame of the bundled file: the first lines say what is wrong.
-    const lines = String((error as Error).message).replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !/^\s*[│╭╰─]/.test(l));
-    throw new GeneratedImagesError('CONFIG', `could not load ${configName}: ${lines.slice(0, 2).join(' ')} (\`${framework} build\` shows the whole error)`);
+    throw failed(error);
   }
   const config = (loaded?.config ?? {}) as Record<string, unknown>;
 
-  if (framework === 'astro') {
-    const root = pathOption(config.root, base);
-    const integrations = await flatten(config.integrations);
-    const vite = (config.vite ?? {}) as Record<string, unknown>;
-    const options = optionsOf(integrations, ASTRO_INTEGRATION_NAME, configFile) ?? optionsOf(await flatten(vite.plugins), VITE_PLUGIN_NAME, configFile);
-    if (!options) throw cliUsageError(`${configName} does not use ${ASTRO_INTEGRATION_NAME}: add it to integrations`);
-    return { framework, configFile, root, options, htmlInputs: [], outDir: pathOption(config.outDir ?? 'dist', root), allowDynamicPrompt: true };
-  }
-
   const root = pathOption(config.root, base);
-  const options = optionsOf(await flatten(config.plugins), VITE_PLUGIN_NAME, configFile);
-  if (!options) throw cliUsageError(`${configName} does not use ${VITE_PLUGIN_NAME}: add generatedImages() to plugins`);
-  const build = config.build as Record<string, unknown> | undefined;
-  return { framework, configFile, root, options, htmlInputs: htmlInputs(build as Parameters<typeof htmlInputs>[0]), outDir: path.resolve(root, (build?.outDir as string | undefined) ?? 'dist'), allowDynamicPrompt: false };
+  const integrations = await flatten(config.integrations);
+  const vite = (config.vite ?? {}) as Record<string, unknown>;
+  const options = optionsOf(integrations, ASTRO_INTEGRATION_NAME, configFile) ?? optionsOf(await flatten(vite.plugins), VITE_PLUGIN_NAME, configFile);
+  if (!options) throw cliUsageError(`${configName} does not use ${ASTRO_INTEGRATION_NAME}: add it to integrations`);
+  return { framework, configFile, root, options, htmlInputs: [], outDir: pathOption(config.outDir ?? 'dist', root), allowDynamicPrompt: true };
 }

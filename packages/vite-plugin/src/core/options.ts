@@ -80,7 +80,13 @@ export const DEFAULT_BASE_URL = 'https://api.agnic.ai/v1';
 export const DEFAULT_MODEL = 'google/gemini-2.0-flash';
 export const DEFAULT_WIDTHS = [640, 1024, 1600];
 export const DEFAULT_FORMATS: Format[] = ['avif', 'webp'];
-export const DEFAULT_INCLUDE = ['src/**/*.{astro,html,jsx,tsx,vue,svelte,md,mdx}', '*.html'];
+/**
+ * Every source file under the project's root, wherever the framework keeps
+ * them (`src/`, React Router's `app/`, VitePress's Markdown, SvelteKit's
+ * routes); the scan always skips `node_modules`, and the hosts add the cache
+ * and the build output. Dot folders are skipped but VitePress's theme.
+ */
+export const DEFAULT_INCLUDE = ['**/*.{astro,html,jsx,tsx,vue,svelte,md,mdx}', '.vitepress/theme/**/*.{vue,jsx,tsx,md}'];
 
 const KNOWN = [
   'apiKey', 'baseURL', 'model', 'style', 'cacheDir', 'include', 'concurrency', 'frozen', 'imageSize',

@@ -1,41 +1,94 @@
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ResolvedImage } from '../core/pipeline.js';
+import { cacheError } from '../core/cache/manifest.js';
 import type { CacheStore } from '../core/cache/store.js';
+import type { ResolvedImage } from '../core/pipeline.js';
+
+/** The part of Rollup's and Rolldown's plugin context that puts a file into the bundle. */
+export interface FileEmitter {
+  emitFile(file: { type: 'asset'; name: string; fileName: string; originalFileName: string; source: Uint8Array }): string;
+}
+
+/** How Vite's own asset plugin marks an emitted file in code and HTML, to be replaced by its URL once the bundle is written. */
+export const ASSET_PLACEHOLDER = (referenceId: string) => `__VITE_ASSET__${referenceId}__`;
 
 /**
- * The optimized files each environment's bundle references. They are checked
- * against the manifest before anything is written, then copied beside the
- * bundle as Vite copies `public/`: the files are final, and handing hundreds
- * of them to the bundler as buffers cost a warm build more than all the rest
- * of the plugin.
+ * The optimized files each environment's bundle references, emitted through
+ * the bundle as Vite emits its own assets: Vite then writes their URLs (base,
+ * relative bases on nested pages, `renderBuiltUrl`), lists them in
+ * `build.manifest` under their path in the cache, returns them with
+ * `build.write: false`, and drops them from SSR bundles that emit no assets.
+ * Each file is read once per environment build, in parallel with the others
+ * of its usage, and emitted as committed: never re-encoded.
  */
-export class OutputFiles {
-  private readonly byEnvironment = new Map<string, Map<string, string>>();
+export class BundleFiles {
+  private readonly byEnvironment = new Map<string, { emitter: FileEmitter; files: Map<string, Promise<string>> }>();
+  /** Reference ids of every file emitted, to tell our placeholders in a chunk from Vite's own. */
+  private readonly referenceIds = new Set<string>();
 
-  constructor(private readonly cache: CacheStore) {}
-
-  refer(environment: string, image: ResolvedImage): void {
-    let files = this.byEnvironment.get(environment);
-    if (!files) this.byEnvironment.set(environment, (files = new Map()));
-    for (const file of image.files) files.set(file.name, image.key);
-  }
+  constructor(
+    private readonly cache: CacheStore,
+    private readonly layout: { root: string; assetsDir: string },
+  ) {}
 
   /**
-   * The referenced files that are missing or differ from the manifest. The size
-   * against the manifest catches a missing or truncated file (or a Git LFS
-   * pointer) without reading it; `generated-images verify` checks every hash.
+   * An environment's build starts with an empty bundle (watch mode rebuilds
+   * too). Its build context emits for hooks that get none (Vite 6 calls
+   * `transformIndexHtml` without one).
    */
-  async mismatched(environment: string): Promise<string[]> {
-    const files = [...(this.byEnvironment.get(environment) ?? [])];
-    const sizes = await Promise.all(files.map(([name]) => fs.stat(this.cache.variantPath(name)).then((stat) => stat.size, () => undefined)));
-    return files.filter(([name, key], i) => sizes[i] === undefined || sizes[i] !== this.cache.get(key)?.variants[name]?.bytes).map(([name]) => this.cache.variantPath(name));
+  start(environment: string, emitter: FileEmitter): void {
+    this.byEnvironment.set(environment, { emitter, files: new Map() });
   }
 
-  async copy(environment: string, target: string): Promise<void> {
-    const files = this.byEnvironment.get(environment);
-    if (!files) return;
-    await fs.mkdir(target, { recursive: true });
-    await Promise.all([...files.keys()].map((name) => fs.copyFile(this.cache.variantPath(name), path.join(target, name), fsConstants.COPYFILE_FICLONE)));
+  /** The URLs of an image's files in this environment's bundle, as placeholders Vite replaces. */
+  async urls(environment: string, image: ResolvedImage, hookContext?: Partial<FileEmitter>): Promise<(name: string) => string> {
+    const own = typeof hookContext?.emitFile === 'function' ? (hookContext as FileEmitter) : undefined;
+    let build = this.byEnvironment.get(environment);
+    // A framework that drives its builds itself (React Router's SSR build) may transform before our buildStart saw the environment.
+    if (!build && own) this.start(environment, own);
+    build = this.byEnvironment.get(environment);
+    if (!build) throw new Error(`vite-plugin-generated-images: the ${environment} build rendered images before buildStart`);
+    const emitter = own ?? build.emitter;
+    const emitted = build.files;
+    const ids = new Map<string, string>();
+    await Promise.all(
+      image.files.map(async ({ name }) => {
+        let id = emitted.get(name);
+        if (!id) {
+          id = this.emit(emitter, image, name);
+          emitted.set(name, id);
+          id.catch(() => emitted.delete(name));
+        }
+        ids.set(name, ASSET_PLACEHOLDER(await id));
+      }),
+    );
+    return (name) => ids.get(name)!;
+  }
+
+  private async emit(emitter: FileEmitter, image: ResolvedImage, name: string): Promise<string> {
+    const file = this.cache.variantPath(name);
+    // The size against the manifest catches a missing or truncated file (or a Git LFS pointer) without hashing;
+    // `generated-images verify` checks every hash.
+    const source = await fs.readFile(file).catch(() => undefined);
+    // The manifest as it is now: variants encoded by this build were recorded after the image was resolved.
+    if (!source || source.length !== this.cache.get(image.key)?.variants[name]?.bytes) {
+      throw cacheError(`${file} is missing or does not match the manifest: restore it from git (generated-images verify lists every mismatch)`);
+    }
+    const id = emitter.emitFile({
+      type: 'asset',
+      // The name too: Vite's manifest lists only assets that have one. The file name is already content-hashed.
+      name,
+      fileName: path.posix.join(this.layout.assetsDir, name),
+      originalFileName: path.relative(this.layout.root, file).split(path.sep).join('/'),
+      source,
+    });
+    this.referenceIds.add(id);
+    return id;
+  }
+
+  /** Whether a chunk holds the placeholder of a file emitted here. */
+  isReferencedIn(code: string): boolean {
+    for (const match of code.matchAll(/__VITE_ASSET__([\w$]+)__/g)) if (this.referenceIds.has(match[1]!)) return true;
+    return false;
   }
 }

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../core/errors.js';
 import { relativeLocation } from '../core/location.js';
 import type { ImagePipeline } from '../core/pipeline.js';
 import type { DevRenderer } from './dev/renderer.js';
-import type { OutputFiles } from './output.js';
+import type { BundleFiles } from './output.js';
 
 /**
  * Everything one Vite run (a build, or a dev server) of the plugin knows.
@@ -18,9 +18,9 @@ export interface Session {
   /** In dev: renders what is cached, placeholders for the rest. */
   dev?: DevRenderer;
   server?: ViteDevServer;
-  /** The files each environment's bundle references, when this host puts them into the output (the Vite plugin; Astro copies its own). */
-  readonly output: OutputFiles | undefined;
-  /** The URL of an optimized file in the build output. */
+  /** The files each environment's bundle references, when this host emits them (the Vite plugin; Astro copies its own). */
+  readonly output: BundleFiles | undefined;
+  /** The URL of an optimized file in the build output, for a host that does not emit through the bundle. */
   buildUrl(name: string): string;
   /** The pre-build scan and the transform read the same files: each warning is said once. */
   warnOnce(warning: Diagnostic): void;
@@ -31,7 +31,7 @@ export class Sessions {
   private readonly byConfig = new WeakMap<ResolvedConfig, Session>();
   private last: Session | undefined;
 
-  open(config: ResolvedConfig, pipeline: ImagePipeline, output: OutputFiles | undefined, buildUrl?: (name: string) => string): Session {
+  open(config: ResolvedConfig, pipeline: ImagePipeline, output: BundleFiles | undefined, buildUrl?: (name: string) => string): Session {
     const warned = new Set<string>();
     const session: Session = {
       config,

@@ -1,9 +1,9 @@
-import path from 'node:path';
 import type { Plugin } from 'vite';
 import { invalidUsages, isError } from '../../core/errors.js';
 import { formatSummary, type SummaryImage } from '../../core/summary.js';
 import { scanProject } from '../../sources/scan.js';
 import { excludedFolders, htmlInputs } from '../config.js';
+import { placeholdersInDoubleQuotes } from '../chunk-strings.js';
 import { overlayError } from '../overlay.js';
 import type { Sessions } from '../session.js';
 
@@ -43,22 +43,30 @@ export function scanPlugin(sessions: Sessions): Plugin {
   };
 }
 
-/** Puts every optimized file the bundle references into the output, after checking it against the manifest. */
+/**
+ * Starts each environment's bundle of optimized files (the transforms emit
+ * them), keeps their placeholders valid in every chunk, and writes what the
+ * build recorded into the manifest.
+ */
 export function outputPlugin(sessions: Sessions): Plugin {
   return {
     name: 'vite-plugin-generated-images:output',
     apply: 'build',
-    async generateBundle() {
-      // Checked before anything is written, so that a bad cache fails the build with no output.
-      const { output, pipeline } = sessions.of(this);
-      for (const file of (await output?.mismatched(this.environment?.name ?? 'client')) ?? []) {
-        this.error(`[generated-images] ${file} is missing or does not match the manifest`);
-      }
-      await pipeline.cache.flush();
+    buildStart() {
+      sessions.of(this).output?.start(this.environment?.name ?? 'client', this);
     },
-    async writeBundle(bundle) {
-      const { output, config } = sessions.of(this);
-      await output?.copy(this.environment?.name ?? 'client', path.join(bundle.dir ?? path.resolve(config.root, config.build.outDir), config.build.assetsDir));
+    renderChunk: {
+      order: 'pre',
+      filter: { code: '__VITE_ASSET__' },
+      handler(code) {
+        const { output } = sessions.of(this);
+        if (!output?.isReferencedIn(code)) return null;
+        const fixed = placeholdersInDoubleQuotes(code, this.parse(code));
+        return fixed === undefined ? null : { code: fixed, map: null };
+      },
+    },
+    async generateBundle() {
+      await sessions.of(this).pipeline.cache.flush();
     },
   };
 }

@@ -5,6 +5,7 @@ import { DEV_CLIENT_ID } from '../dev/client.js';
 import { DEV_PREFIX } from '../dev/middleware.js';
 import { overlayError } from '../overlay.js';
 import type { Sessions } from '../session.js';
+import type { FileEmitter } from '../output.js';
 import { renderUsagesIn } from '../transform.js';
 
 /** Replaces `<GeneratedImage>` in HTML entries; in dev, every page also loads the script that reports its placeholders. */
@@ -22,7 +23,7 @@ export function htmlPlugin(sessions: Sessions): Plugin {
         try {
           const onReady = () => server?.environments.client.hot.send({ type: 'full-reload', path: ctx.path });
           // Vite's dev HTML pipeline puts the base in front of root-absolute URLs itself.
-          const out = await renderUsagesIn(session, html, { file: ctx.filename, syntax: 'html', environment: 'client', onReady, devUrl: (name) => `/${DEV_PREFIX}${name}` });
+          const out = await renderUsagesIn(session, html, { file: ctx.filename, syntax: 'html', environment: 'client', onReady, devUrl: (name) => `/${DEV_PREFIX}${name}`, emitter: this as Partial<FileEmitter> | undefined });
           return { html: out?.code ?? html, tags };
         } catch (error) {
           // In dev, Vite shows a thrown error with `loc` and `frame` in its overlay; in a build, it fails with the message.

@@ -3,7 +3,7 @@ import { isError } from '../../core/errors.js';
 import { mayContainUsage } from '../../sources/extract.js';
 import { overlayError } from '../overlay.js';
 import type { Sessions } from '../session.js';
-import { MODULE_FILTER, syntaxOf } from '../syntax.js';
+import { markdownSyntax, MODULE_FILTER, syntaxOf } from '../syntax.js';
 import { renderUsagesIn } from '../transform.js';
 import { updateModule } from '../dev/hmr.js';
 
@@ -22,12 +22,12 @@ export function usagesPlugin(sessions: Sessions, options: { name: string; files:
       async handler(code, id) {
         if (!options.files.test(id) || !mayContainUsage(code)) return undefined;
         const session = sessions.of(this);
-        const syntax = syntaxOf(id, code, session.config);
+        const syntax = syntaxOf(id, code, session.config, markdownSyntax(session.config.plugins));
         if (!syntax) return undefined;
         const file = id.split('?', 1)[0]!;
         try {
           const onReady = () => session.server && updateModule(session.server, file);
-          return await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady });
+          return await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady, emitter: this });
         } catch (error) {
           if (!isError(error)) throw error;
           const { message, loc } = overlayError(error);
