@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'GENERATION_FAILED'
   | 'GATEWAY'
   | 'INVALID_REPLY'
+  | 'REFUSED'
   | 'CACHE'
   | 'CONFIG'
   | 'CLI_USAGE'

@@ -15,8 +15,8 @@ export interface Generated {
 
 export interface QueueSettings {
   concurrency: number;
-  /** How old a key's lock must be before a live-looking holder is presumed gone. */
-  lockStaleMs: number;
+  /** Aborts what is waiting or in flight (the dev server closing). */
+  signal?: AbortSignal;
   onWarning(message: string): void;
 }
 
@@ -62,13 +62,14 @@ export class GenerationQueue {
     const existing = this.cache.get(key);
     if (existing) return { entry: existing, requested: false, cost: null };
     await this.checkModel();
-    const release = await this.cache.lockKey(key, this.settings.lockStaleMs);
+    const { signal } = this.settings;
+    const release = await this.cache.lockKey(key, signal);
     try {
       // Another process may have generated it while we waited for the lock.
       await this.cache.load();
       const done = this.cache.get(key);
       if (done) return { entry: done, requested: false, cost: null };
-      const result = await this.gateway().generate({ prompt: fullPrompt(spec), ratio: spec.ratio, imageSize: spec.imageSize });
+      const result = await this.gateway().generate({ prompt: fullPrompt(spec), ratio: spec.ratio, imageSize: spec.imageSize }, signal);
       const entry = await this.cache.putOriginal(
         key,
         result.data,

@@ -45,6 +45,12 @@ export function devPlugin(sessions: Sessions): Plugin {
       server.middlewares.use(variantMiddleware(pipeline, server.config.base));
     },
 
+    // Called when the server closes: the generations it still has in flight are aborted, not left to run for minutes.
+    async closeBundle() {
+      const session = sessions.of(this);
+      if (session.server) await session.pipeline.close();
+    },
+
     watchChange(id) {
       sessions.of(this).dev?.fileChanged(id);
     },
