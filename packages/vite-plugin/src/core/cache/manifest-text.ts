@@ -152,8 +152,10 @@ function scanImages(text: string): { keys: Array<{ start: number; end: number; n
       i++;
       continue;
     }
-    // A number, true, false or null.
+    // A number, true, false or null; anything else (a control character, say) is left for JSON.parse to refuse.
+    const from = i;
     while (i < text.length && !/[\s{}[\]:,"]/.test(text[i]!)) i++;
+    if (i === from) i++;
     if (inImages && depth === 2 && state === 'value') {
       state = 'comma';
       valueEnd = i;
