@@ -195,8 +195,9 @@ async function checkMerge(root: string, ours: string, theirs: string, kept: { a:
     outcomes.clean++;
   }
   // Records whose files do not verify are only ever of images one branch pruned and the other changed.
-  const broken = (await cacheViolations(path.join(root, 'generated-images'))).map((v) => v.slice(0, 16));
-  for (const key of broken) expect(kept.base.has(key) && !(kept.a.has(key) && kept.b.has(key)), `${key} broken after merging ${theirs} into ${ours}`).toBe(true);
+  const violations = await cacheViolations(path.join(root, 'generated-images'));
+  const broken = violations.map((v) => v.slice(0, 16));
+  for (const key of broken) expect(kept.base.has(key) && !(kept.a.has(key) && kept.b.has(key)), `${key} broken after merging ${theirs} into ${ours}: ${violations.join('; ')}`).toBe(true);
   if (broken.length && !neither.length) outcomes.cleanWithStaleRecord++;
   await gitOk(root, ['reset', '-q', '--hard', ours]);
   await gitOk(root, ['clean', '-qfdx', '-e', 'node_modules']);
@@ -245,6 +246,6 @@ it(`${PAIRS} random pairs of branch histories merge safely in both orders`, asyn
       await checkMerge(root, 'b', 'a', kept);
       await fs.rm(root, { recursive: true, force: true });
     }),
-    { numRuns: PAIRS, endOnFailure: true },
+    { numRuns: PAIRS, endOnFailure: true, ...(process.env.GI_SEED ? { seed: Number(process.env.GI_SEED), path: process.env.GI_PATH } : {}) },
   );
 }, 3_600_000);

@@ -14,28 +14,40 @@
  * key twice (both branches changed one image).
  */
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
+/** JSON with object keys sorted at every level, in one pass (building sorted copies first cost seconds at 5,000 images). */
+function sortedJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const members: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    if (record[key] !== undefined) members.push(`${JSON.stringify(key)}:${sortedJson(record[key])}`);
   }
-  return value;
+  return `{${members.join(',')}}`;
 }
 
 /** The committed form of a manifest: the same content always gives the same bytes. */
 export function stableStringify(manifest: { version: number; images: Record<string, unknown> }): string {
-  const members = Object.entries(sortKeys(manifest) as Record<string, unknown>).map(([name, value]) => {
-    if (name !== 'images' || !value || typeof value !== 'object') return `  ${JSON.stringify(name)}: ${JSON.stringify(value)}`;
-    const lines = Object.entries(value).map(([key, entry]) => `    ${JSON.stringify(key)}: ${JSON.stringify(entry)}`);
+  const members = Object.keys(manifest).sort().map((name) => {
+    const value = (manifest as Record<string, unknown>)[name];
+    if (name !== 'images' || !value || typeof value !== 'object') return `  ${JSON.stringify(name)}: ${sortedJson(value)}`;
+    const images = value as Record<string, unknown>;
+    const lines = Object.keys(images).sort().map((key) => `    ${JSON.stringify(key)}: ${sortedJson(images[key])}`);
     // The opening and closing lines stay even when empty: a branch that prunes every image then changes
     // only image lines, which a union merge combines with another branch's, never a second "images".
     return ['  "images": {', ...(lines.length ? [lines.join(',\n')] : []), '  }'].join('\n');
   });
   return `{\n${members.join(',\n')}\n}\n`;
+}
+
+/**
+ * Whether text read without repairs is in the layout stableStringify writes: its fixed lines where
+ * they belong and one line per image (the key order is checked by the reader). Cheaper than writing
+ * the text again to compare.
+ */
+export function inCommittedLayout(text: string, images: number): boolean {
+  const lines = text.split('\n');
+  return lines.length === images + 6 && lines[0] === '{' && lines[1] === '  "images": {' && lines.at(-4) === '  },' && lines.at(-2) === '}' && lines.at(-1) === '';
 }
 
 export interface ManifestText {
@@ -83,8 +95,18 @@ function scanImages(text: string): { keys: Array<{ start: number; end: number; n
     }
     if (ch === '"') {
       const start = i;
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      // To the next quote not escaped by an odd run of backslashes.
+      for (;;) {
+        const quote = text.indexOf('"', i + 1);
+        if (quote < 0) {
+          i = text.length + 1;
+          break;
+        }
+        let slashes = 0;
+        while (text.charCodeAt(quote - 1 - slashes) === 92) slashes++;
+        i = quote;
+        if (slashes % 2 === 0) break;
+      }
       i++;
       const token = text.slice(start, i);
       if (depth === 1 && topExpectsKey) {

@@ -6,7 +6,7 @@ import { acquireLock, isHeld } from '../fs/lock.js';
 import { sha256 } from '../key.js';
 import { apply, type Change } from './changes.js';
 import { cacheError, MANIFEST_FILE, MANIFEST_VERSION, parseManifest, VARIANTS_DIR, type CacheEntry, type Manifest, type VariantEntry } from './manifest.js';
-import { stableStringify } from './manifest-text.js';
+import { inCommittedLayout, stableStringify } from './manifest-text.js';
 import { reconcile } from './reconcile.js';
 
 /** What `prune` deletes: entries with all their files, single variants, and files no record names (absolute paths). */
@@ -77,7 +77,7 @@ export class CacheStore {
       manifest.images[key] = entry;
       notes.push(note);
     }
-    if (!notes.length && source !== stableStringify(manifest)) {
+    if (!notes.length && !inCommittedLayout(source, Object.keys(manifest.images).length)) {
       notes.push(`${MANIFEST_FILE} is not in its merge-safe layout (one image per line, written by an earlier version or by hand); it is rewritten in that layout at the next write`);
     }
     this.notes = notes;
