@@ -27,7 +27,8 @@ describe('the manifest.json text', () => {
     expect(stableStringify(b)).toBe(text);
     expect(text).toBe(document([`    "${K1}": ${JSON.stringify(sortDeep(a.images[K1]))},`, `    "${K2}": ${JSON.stringify(sortDeep(a.images[K2]))}`]));
     expect(JSON.parse(text)).toEqual(a);
-    expect(stableStringify({ version: 1, images: {} })).toBe('{\n  "images": {},\n  "version": 1\n}\n');
+    // Empty, the "images" lines stay: a branch that prunes every image changes only image lines.
+    expect(stableStringify({ version: 1, images: {} })).toBe('{\n  "images": {\n  },\n  "version": 1\n}\n');
   });
 
   it('reads the SPEC\'s pretty-printed layout as it is, with nothing to repair', () => {

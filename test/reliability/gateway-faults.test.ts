@@ -179,11 +179,20 @@ describe('transport failures are retried', () => {
 
 describe('replies without a usable image are failed attempts', () => {
   it('text and no image is retried, then reported with the model text and native_finish_reason', async () => {
-    gw.fault({ textOnly: true, message: 'I cannot create images of real people.', nativeFinishReason: 'IMAGE_SAFETY' }, 3);
+    gw.fault({ textOnly: true, message: 'I drew nothing this time.', nativeFinishReason: 'NO_IMAGE' }, 3);
     const { gateway, retries } = client();
     const error = await failure(gateway.generate(request()));
-    expect(error.message).toBe('gave up after 3 attempts: the reply has no image (finish reason: IMAGE_SAFETY); the model said: "I cannot create images of real people."');
+    expect(error.message).toBe('gave up after 3 attempts: the reply has no image (finish reason: NO_IMAGE); the model said: "I drew nothing this time."');
     expect(retries).toHaveLength(2);
+  });
+
+  it.each(['IMAGE_SAFETY', 'PROHIBITED_CONTENT', 'IMAGE_PROHIBITED_CONTENT', 'RECITATION'])('a refusal (%s) is not retried: one request, billed once', async (reason) => {
+    gw.fault({ textOnly: true, message: 'I cannot create images of real people.', nativeFinishReason: reason }, 3);
+    const { gateway, retries } = client();
+    const error = await failure(gateway.generate(request()));
+    expect(error.message).toBe(`the reply has no image (finish reason: ${reason}); the model said: "I cannot create images of real people.". A refusal, not retried: a retry would be billed and refused again`);
+    expect(retries).toHaveLength(0);
+    expect(gw.chatRequests()).toHaveLength(1);
   });
 
   it('text and no image once, then an image', async () => {

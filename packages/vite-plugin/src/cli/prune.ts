@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isStaleTemp } from '../core/fs/atomic.js';
+import type { Removal } from '../core/cache/store.js';
 import { relativeLocation } from '../core/location.js';
 import type { CliContext } from './context.js';
 import { describeImage, locations, plural, size } from './format.js';
@@ -12,13 +13,24 @@ interface Deletion {
   what: string;
   why: string;
   bytes: number;
-  run: () => Promise<void>;
+  /** What it removes: an entry, a variant's record and file, or a file no record names. */
+  target: { entry: string } | { key: string; variant: string } | { file: string };
 }
 
 const ORIGINAL = /^([0-9a-f]{16})\.(png|jpe?g|webp)$/;
 
 async function fileSize(file: string): Promise<number> {
   return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
+}
+
+function removal(deletions: Deletion[]): Removal {
+  const result: Removal = { entries: [], variants: [], unrecorded: [] };
+  for (const { target } of deletions) {
+    if ('entry' in target) result.entries.push(target.entry);
+    else if ('variant' in target) result.variants.push({ key: target.key, name: target.variant });
+    else result.unrecorded.push(target.file);
+  }
+  return result;
 }
 
 /** "2 images and 3 files": entries with everything of theirs, and single files or records. */
@@ -30,8 +42,10 @@ function counted(items: Array<{ kind: 'image' | 'file' }>): string {
 
 /**
  * `generated-images prune`: deletes what no usage refers to, always through the
- * cache store (record first, then files), so that the manifest never names a
- * missing file and a prune killed half-way leaves only orphans for the next one.
+ * cache store — under the lock builds write the manifest with, in one write,
+ * records first, then files — so that the manifest never names a missing file,
+ * a prune killed half-way leaves only orphans for the next one, and a file a
+ * running build has written but not recorded yet is never taken for an orphan.
  */
 export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; 'include-dynamic'?: boolean }): Promise<number> {
   const { project, pipeline } = context;
@@ -56,7 +70,7 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
     else {
       const files = `${entry.file} and ${plural(Object.keys(entry.variants).length, 'variant')}`;
       const why = inventory.dynamic.length ? 'no static usage refers to it' : 'used nowhere';
-      deletions.push({ kind: 'image', what: line, why: `${why} (${files})`, bytes: entry.bytes + variantBytes(entry.variants), run: () => cache.delete(key) });
+      deletions.push({ kind: 'image', what: line, why: `${why} (${files})`, bytes: entry.bytes + variantBytes(entry.variants), target: { entry: key } });
     }
   }
   for (const image of inventory.images) {
@@ -68,7 +82,7 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
         what: `${image.key}  ${describeImage(image)}`,
         why: `${entry.file} is missing, so the entry is dropped and the next build or \`generated-images generate\` makes it again (${locations(image.locations, project.root)})`,
         bytes: variantBytes(entry.variants),
-        run: () => cache.delete(image.key),
+        target: { entry: image.key },
       });
       continue;
     }
@@ -77,10 +91,10 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
       const what = context.rel(cache.variantPath(name));
       if (planned.has(name)) {
         if (image.missingVariants.includes(name)) {
-          deletions.push({ kind: 'file', what, why: 'recorded but missing: its record is dropped so that the next build encodes it again', bytes: 0, run: () => cache.deleteVariant(image.key, name) });
+          deletions.push({ kind: 'file', what, why: 'recorded but missing: its record is dropped so that the next build encodes it again', bytes: 0, target: { key: image.key, variant: name } });
         }
       } else if (guarded) kept.push({ kind: 'file', what });
-      else deletions.push({ kind: 'file', what, why: `no usage shows it any more (of ${image.key})`, bytes: meta.bytes, run: () => cache.deleteVariant(image.key, name) });
+      else deletions.push({ kind: 'file', what, why: `no usage shows it any more (of ${image.key})`, bytes: meta.bytes, target: { key: image.key, variant: name } });
     }
   }
 
@@ -94,7 +108,7 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
   const usedKeys = new Set(inventory.images.map((i) => i.key));
   const orphan = async (dir: string, name: string, why: string) => {
     const file = path.join(dir, name);
-    deletions.push({ kind: 'file', what: context.rel(file), why, bytes: await fileSize(file), run: () => fs.rm(file, { force: true }) });
+    deletions.push({ kind: 'file', what: context.rel(file), why, bytes: await fileSize(file), target: { file } });
   };
   for (const name of (await fs.readdir(cache.variantsDir).catch(() => [] as string[])).sort()) {
     if (isStaleTemp(name)) await orphan(cache.variantsDir, name, 'left by an interrupted write');
@@ -111,10 +125,12 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
   }
 
   const dry = flags['dry-run'];
+  const busy = new Set(dry ? [] : await cache.remove(removal(deletions)));
   const out: string[] = [];
   for (const deletion of deletions) {
-    if (!dry) await deletion.run();
-    out.push(`${dry ? 'would delete' : 'deleted'}  ${deletion.what} — ${deletion.why}`);
+    if ('file' in deletion.target && busy.has(deletion.target.file)) {
+      out.push(`kept  ${deletion.what} — ${deletion.why}, but another process is writing to the cache and may be about to record it: run prune again once it is done`);
+    } else out.push(`${dry ? 'would delete' : 'deleted'}  ${deletion.what} — ${deletion.why}`);
   }
   if (kept.length) {
     out.push(
@@ -123,9 +139,9 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
       'pass --include-dynamic to delete them too (an image a render-time prompt still uses is then generated again, at its cost)',
     );
   }
-  const bytes = deletions.reduce((n, d) => n + d.bytes, 0);
-  out.push(deletions.length ? `${dry ? 'dry run: would delete' : 'pruned'} ${counted(deletions)}${bytes ? ` (${size(bytes)})` : ''}${dry ? '; nothing was changed' : ''}` : 'nothing to prune');
-  if (!dry && deletions.length) await cache.flush();
+  const done = deletions.filter((d) => !('file' in d.target && busy.has(d.target.file)));
+  const bytes = done.reduce((n, d) => n + d.bytes, 0);
+  out.push(done.length ? `${dry ? 'dry run: would delete' : 'pruned'} ${counted(done)}${bytes ? ` (${size(bytes)})` : ''}${dry ? '; nothing was changed' : ''}` : 'nothing to prune');
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }

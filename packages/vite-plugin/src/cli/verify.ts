@@ -77,6 +77,10 @@ export async function verify(context: CliContext): Promise<number> {
     }
   }
   for (const note of cache.notes) out.push(`note: ${note}`);
+  const attributes = (await readIfExists(path.join(cache.dir, '.gitattributes')))?.toString('utf8');
+  if (Object.keys(cache.images).length && !/^manifest\.json\s+merge=union\s*$/m.test(attributes ?? '')) {
+    out.push(`note: ${context.rel(path.join(cache.dir, '.gitattributes'))} ${attributes === undefined ? 'is missing' : 'does not give manifest.json git\'s union merge driver'}: add the line "manifest.json merge=union", or two branches that each add images conflict on ${MANIFEST_FILE} instead of merging`);
+  }
   if (unnamed.length) out.push(`note: ${plural(unnamed.length, 'file is', 'files are')} not in ${MANIFEST_FILE} (\`generated-images prune\` deletes them): ${unnamed.sort().join(', ')}`);
 
   const originals = Object.keys(cache.images).length;

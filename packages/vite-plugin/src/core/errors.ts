@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'INVALID_REFERENCE'
   | 'GATEWAY'
   | 'INVALID_REPLY'
+  | 'REFUSED'
   | 'CACHE'
   | 'CONFIG'
   | 'CLI_USAGE'

@@ -134,6 +134,11 @@ export function validateQuality(value: unknown, where: string): number {
   return value;
 }
 
+/** A URL as it may be printed: no user info, query or fragment, where a token could be. */
+function withoutSecrets(url: string): string {
+  return url.replace(/\/\/[^/?#]*@/, '//…@').replace(/[?#].*$/s, '?…');
+}
+
 /** Resolves and validates the user's options once, so that every later step can trust them. */
 export function resolveOptions(
   user: GeneratedImagesOptions | undefined,
@@ -165,13 +170,19 @@ export function resolveOptions(
   try {
     parsed = new URL(baseURL);
   } catch {
-    throw optionsError(`baseURL must be an absolute http(s) URL such as ${DEFAULT_BASE_URL}, got ${describe(baseURL)}`);
+    throw optionsError(`baseURL must be an absolute http(s) URL such as ${DEFAULT_BASE_URL}, got ${describe(withoutSecrets(baseURL))}`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw optionsError(`baseURL must use http or https, got ${describe(baseURL)}`);
+    throw optionsError(`baseURL must use http or https, got ${describe(withoutSecrets(baseURL))}`);
   }
   if (parsed.username || parsed.password) {
     throw optionsError('baseURL must not contain credentials; pass the token as apiKey or AGNIC_API_KEY');
+  }
+  // The URL is printed in errors and logs; the SDK appends paths to it, so a query would not even reach the gateway intact.
+  if (parsed.search || parsed.hash) {
+    throw optionsError(
+      `baseURL must not have a query string or fragment (got ${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}${parsed.hash ? '#…' : ''}); pass the token as apiKey or AGNIC_API_KEY, never in the URL`,
+    );
   }
 
   const cacheDirOption = str('cacheDir', options.cacheDir) ?? 'generated-images';

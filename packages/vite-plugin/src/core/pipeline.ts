@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ArtEntry } from './art.js';
 import type { CacheEntry } from './cache/manifest.js';
 import { CacheStore } from './cache/store.js';
+import { GeneratedImagesError } from './errors.js';
 import { Gateway, redact } from './generation/gateway.js';
 import { adoptOrphan } from './generation/orphans.js';
 import { GenerationQueue } from './generation/queue.js';
@@ -72,6 +73,7 @@ export class ImagePipeline {
   private gatewayInstance: Gateway | undefined;
   private loaded: Promise<unknown> | undefined;
   private readonly resolved = new Map<string, Promise<ResolvedImage>>();
+  private readonly closing = new AbortController();
   readonly references: ReferenceReader;
   /** Images this process has passed the `maxCost` check for. */
   private budgeted = 0;
@@ -88,7 +90,7 @@ export class ImagePipeline {
       // With 'auto' the gateway's slots hold requests back; the queue only bounds the generations waiting on them.
       concurrency: options.concurrency === 'auto' ? AUTO_MAX : options.concurrency,
       referenceUrls: (spec) => Promise.all((spec.references ?? []).map((ref) => this.references.dataUrl(ref))),
-      lockStaleMs: options.timeout * (options.retries + 1) + 60_000,
+      signal: this.closing.signal,
       onWarning: (message) => reporter.warn(message),
     });
   }
@@ -269,6 +271,20 @@ export class ImagePipeline {
     progress.end();
     await this.cache.flush();
     if (failed.length) throw generationFailed(failed, list.length, root);
+  }
+
+  /**
+   * Stops this pipeline's work for a host that is shutting down (the dev
+   * server's close): gateway requests in flight are aborted and what waits
+   * for a lock gives up; what was stored is kept and written.
+   */
+  async close(): Promise<void> {
+    this.closing.abort(new GeneratedImagesError('GENERATION_FAILED', 'the server was closed while this image was being generated'));
+    await this.cache.flush();
+  }
+
+  get closed(): boolean {
+    return this.closing.signal.aborted;
   }
 
   /** Why the last attempt at this key failed, if it did. */

@@ -93,12 +93,19 @@ export function parseManifest(text: string, file: string): ParsedManifest {
     const entry = value as CacheEntry;
     if (!/^[0-9a-f]{16}$/.test(key)) throw cacheError(`${file}: "${key}" is not a cache key (16 hex digits)`);
     if (!entry || typeof entry !== 'object' || typeof entry.sha256 !== 'string') throw cacheError(`${file}: the entry "${key}" is malformed`);
+    entry.variants ??= {};
     if (!isPlainFileName(entry.file)) {
       throw cacheError(`${file}: the entry "${key}" points at ${JSON.stringify(entry.file)}; files must be plain names inside the cache folder`);
     }
-    entry.variants ??= {};
+    // Originals are named by their key: a record naming another key's file was changed by hand or damaged.
+    if (!entry.file.startsWith(`${key}.`)) throw cacheError(`${file}: the entry "${key}" names ${JSON.stringify(entry.file)}, which is not its own original (${key}.png, .jpeg or .webp)`);
+    if (!entry.variants || typeof entry.variants !== 'object' || Array.isArray(entry.variants)) throw cacheError(`${file}: the entry "${key}" is malformed (its variants are not an object)`);
     for (const name of Object.keys(entry.variants)) {
       if (!isPlainFileName(name)) throw cacheError(`${file}: the entry "${key}" has a variant ${JSON.stringify(name)}; variants must be plain file names inside ${VARIANTS_DIR}/`);
+      const meta = entry.variants[name] as Partial<VariantEntry> | null;
+      if (!meta || typeof meta !== 'object' || typeof meta.sha256 !== 'string' || typeof meta.bytes !== 'number' || !meta.transform || typeof meta.transform !== 'object') {
+        throw cacheError(`${file}: the entry "${key}" has a malformed record of its variant ${JSON.stringify(name)}`);
+      }
     }
     if (Object.hasOwn(manifest.images, key)) {
       const list = duplicates.get(key) ?? [manifest.images[key]!];

@@ -15,7 +15,9 @@ async function matches(file: string, meta: { sha256: string }): Promise<boolean>
 /**
  * One key given several times, as a union merge leaves it when both branches
  * changed the same image: the record that describes the original on disk
- * wins, and the variants of every record of that original are combined.
+ * wins, and the variants of every record of that original are combined —
+ * those whose files are there: a variant one branch pruned is gone from disk
+ * although the other branch's record still lists it.
  */
 export async function reconcile(key: string, candidates: CacheEntry[], paths: CachePaths): Promise<{ entry: CacheEntry; note: string }> {
   let chosen = candidates[0]!;
@@ -28,8 +30,8 @@ export async function reconcile(key: string, candidates: CacheEntry[], paths: Ca
   const variants: Record<string, VariantEntry> = {};
   for (const candidate of candidates.filter((c) => c.sha256 === chosen.sha256)) {
     for (const [name, meta] of Object.entries(candidate.variants)) {
-      const current = variants[name];
-      if (!current || (JSON.stringify(current) !== JSON.stringify(meta) && !(await matches(paths.variantPath(name), current)))) variants[name] = meta;
+      if (variants[name] || !(await matches(paths.variantPath(name), meta))) continue;
+      variants[name] = meta;
     }
   }
   const others = candidates.filter((c) => c.sha256 !== chosen.sha256);

@@ -1,12 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readIfExists, writeFileAtomic, TEMP_SUFFIX } from '../fs/atomic.js';
-import { acquireLock } from '../fs/lock.js';
+import { acquireLock, isHeld } from '../fs/lock.js';
 import { sha256 } from '../key.js';
 import { apply, type Change } from './changes.js';
 import { cacheError, MANIFEST_FILE, MANIFEST_VERSION, parseManifest, VARIANTS_DIR, type CacheEntry, type Manifest, type VariantEntry } from './manifest.js';
-import { stableStringify } from './manifest-text.js';
+import { inCommittedLayout, stableStringify } from './manifest-text.js';
 import { reconcile } from './reconcile.js';
+
+/** What `prune` deletes: entries with all their files, single variants, and files no record names (absolute paths). */
+export interface Removal {
+  entries: string[];
+  variants: Array<{ key: string; name: string }>;
+  unrecorded: string[];
+}
 
 /**
  * The committed cache folder: `manifest.json`, the originals, and `variants/`.
@@ -28,11 +36,21 @@ export class CacheStore {
   private timer: NodeJS.Timeout | undefined;
   /** How long changes gather before a manifest write; grows with what a write costs (see change()). */
   private flushDelay = 100;
+  /** Files being written that are not yet among the pending changes. */
+  private writes = 0;
+  /**
+   * A lock file of this store's own, held from its first file write until the
+   * manifest records every file it wrote: while one is held, `prune` leaves
+   * files the manifest does not name, as that process may be about to record them.
+   */
+  private writing: Promise<() => Promise<void>> | undefined;
+  private readonly lockPath: string;
 
   constructor(dir: string) {
     this.dir = dir;
     this.variantsDir = path.join(dir, VARIANTS_DIR);
     this.manifestPath = path.join(dir, MANIFEST_FILE);
+    this.lockPath = path.join(dir, '.lock');
   }
 
   /** Reads the manifest from disk; a missing one is an empty cache, a broken one an error that touches nothing. */
@@ -51,12 +69,16 @@ export class CacheStore {
       this.notes = [];
       return { version: MANIFEST_VERSION, images: {} };
     }
-    const { manifest, repairs, duplicates } = parseManifest(text.toString('utf8'), this.manifestPath);
+    const source = text.toString('utf8');
+    const { manifest, repairs, duplicates } = parseManifest(source, this.manifestPath);
     const notes = repairs.length ? [`${MANIFEST_FILE} was repaired after a git merge (${repairs.join('; ')}); it is rewritten at the next write`] : [];
     for (const [key, candidates] of duplicates) {
       const { entry, note } = await reconcile(key, candidates, this);
       manifest.images[key] = entry;
       notes.push(note);
+    }
+    if (!notes.length && !inCommittedLayout(source, Object.keys(manifest.images).length)) {
+      notes.push(`${MANIFEST_FILE} is not in its merge-safe layout (one image per line, written by an earlier version or by hand); it is rewritten in that layout at the next write`);
     }
     this.notes = notes;
     if (notes.length) this.dirty = true;
@@ -114,32 +136,45 @@ export class CacheStore {
   async putOriginal(key: string, data: Buffer, entry: Omit<CacheEntry, 'file' | 'bytes' | 'sha256' | 'variants'>, extension: string): Promise<CacheEntry> {
     await this.ensureDir();
     const file = `${key}.${extension}`;
-    await writeFileAtomic(path.join(this.dir, file), data);
     const full: CacheEntry = { ...entry, file, bytes: data.length, sha256: sha256(data), variants: {} };
-    this.change({ key, entry: full });
+    await this.writeUnrecorded(path.join(this.dir, file), data, { key, entry: full });
     await this.flush();
     return full;
   }
 
   async putVariant(key: string, name: string, data: Buffer, meta: Omit<VariantEntry, 'sha256' | 'bytes'>): Promise<VariantEntry> {
     await this.ensureDir();
-    await writeFileAtomic(this.variantPath(name), data);
     const value: VariantEntry = { ...meta, sha256: sha256(data), bytes: data.length };
-    this.change({ key, variant: name, value });
+    await this.writeUnrecorded(this.variantPath(name), data, { key, variant: name, value });
     return value;
+  }
+
+  /** Writes a file the manifest does not name yet, under this store's writing lock, and queues the change that names it. */
+  private async writeUnrecorded(file: string, data: Buffer, change: Change): Promise<void> {
+    this.writes++;
+    try {
+      this.writing ??= acquireLock(path.join(this.dir, '.locks', `writing-${randomBytes(6).toString('hex')}.lock`));
+      await this.writing;
+      await writeFileAtomic(file, data);
+      this.change(change);
+    } finally {
+      this.writes--;
+    }
+  }
+
+  /** Whether a process other than this one has written files that its manifest changes do not record yet. */
+  private async othersWriting(): Promise<boolean> {
+    const locks = path.join(this.dir, '.locks');
+    const names = (await fs.readdir(locks).catch(() => [] as string[])).filter((n) => n.startsWith('writing-'));
+    const mine = this.writing ? 1 : 0;
+    const held = await Promise.all(names.map((n) => isHeld(path.join(locks, n))));
+    return held.filter(Boolean).length > mine;
   }
 
   patch(key: string, patch: Partial<CacheEntry>): void {
     this.change({ key, patch });
   }
 
-  /** Removes one optimized file of an entry: its record first, then the file (for `prune`). */
-  async deleteVariant(key: string, name: string): Promise<void> {
-    if (!this.get(key)?.variants[name]) return;
-    this.change({ key, variant: name, value: null });
-    await this.flush();
-    await fs.rm(this.variantPath(name), { force: true });
-  }
 
   /** Writes manifest.json in its committed form now, whatever is pending (after a merge, or from the SPEC's pretty layout). */
   async rewrite(): Promise<void> {
@@ -147,14 +182,46 @@ export class CacheStore {
     await this.flush();
   }
 
-  /** Removes an entry and its files (for `prune`). */
-  async delete(key: string): Promise<void> {
-    const entry = this.get(key);
-    if (!entry) return;
-    this.change({ key, entry: null });
+  /**
+   * What `prune` deletes, under the manifest lock that every build's writes
+   * take, in one manifest write: the records first, then their files, then the
+   * files no record names — those only while no other process is writing, as
+   * it may be about to record them (they are returned, kept).
+   */
+  async remove(removal: Removal): Promise<string[]> {
     await this.flush();
-    await fs.rm(this.originalPath(entry), { force: true });
-    await Promise.all(Object.keys(entry.variants).map((name) => fs.rm(this.variantPath(name), { force: true })));
+    const release = await acquireLock(this.lockPath);
+    try {
+      const onDisk = await this.readFromDisk();
+      const files: string[] = [];
+      for (const key of removal.entries) {
+        const entry = onDisk.images[key];
+        if (!entry) continue;
+        files.push(this.originalPath(entry), ...Object.keys(entry.variants).map((name) => this.variantPath(name)));
+        delete onDisk.images[key];
+      }
+      for (const { key, name } of removal.variants) {
+        if (!onDisk.images[key]?.variants[name]) continue;
+        delete onDisk.images[key]!.variants[name];
+        files.push(this.variantPath(name));
+      }
+      await writeFileAtomic(this.manifestPath, stableStringify(onDisk));
+      this.manifest = onDisk;
+      this.dirty = false;
+      await Promise.all(files.map((file) => fs.rm(file, { force: true })));
+
+      const named = new Set<string>();
+      for (const entry of Object.values(onDisk.images)) {
+        named.add(this.originalPath(entry));
+        for (const name of Object.keys(entry.variants)) named.add(this.variantPath(name));
+      }
+      const unrecorded = removal.unrecorded.filter((file) => !named.has(file));
+      if (unrecorded.length && (await this.othersWriting())) return unrecorded;
+      await Promise.all(unrecorded.map((file) => fs.rm(file, { force: true })));
+      return [];
+    } finally {
+      await release();
+    }
   }
 
   private change(change: Change): void {
@@ -168,6 +235,8 @@ export class CacheStore {
       this.timer = undefined;
       void this.flush().catch(() => {});
     }, this.flushDelay);
+    // Never what keeps a finished process alive: builds and the CLI flush before they end.
+    this.timer.unref();
   }
 
   /** Writes pending changes: re-read the file under the lock, apply ours on top, write it atomically. */
@@ -177,12 +246,12 @@ export class CacheStore {
       this.timer = undefined;
     }
     while (this.flushing) await this.flushing;
-    if (this.pending.length === 0 && !this.dirty) return;
+    if (this.pending.length === 0 && !this.dirty) return this.doneWriting();
     const changes = this.pending;
     this.pending = [];
     this.flushing = (async () => {
       await this.ensureDir();
-      const release = await acquireLock(path.join(this.dir, '.lock'), { staleMs: 30_000 });
+      const release = await acquireLock(this.lockPath);
       try {
         const started = performance.now();
         const onDisk = await this.readFromDisk();
@@ -204,10 +273,19 @@ export class CacheStore {
     } finally {
       this.flushing = undefined;
     }
+    await this.doneWriting();
+  }
+
+  /** Lets go of the writing lock once the manifest records every file this store wrote. */
+  private async doneWriting(): Promise<void> {
+    if (!this.writing || this.writes > 0 || this.pending.length > 0 || this.flushing) return;
+    const writing = this.writing;
+    this.writing = undefined;
+    await (await writing)();
   }
 
   /** Serializes work on one key across processes (generation), so an image is never requested twice. */
-  lockKey(key: string, staleMs: number): Promise<() => Promise<void>> {
-    return acquireLock(path.join(this.dir, '.locks', `${key}.lock`), { staleMs });
+  lockKey(key: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+    return acquireLock(path.join(this.dir, '.locks', `${key}.lock`), { signal });
   }
 }

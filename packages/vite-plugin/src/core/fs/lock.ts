@@ -13,6 +13,14 @@ interface LockOwner {
   token: string;
 }
 
+/**
+ * A held lock's file is touched this often while its holder lives, so that
+ * no other process ever takes it over however long the holder works (a
+ * generation with retries and Retry-After waits can take many minutes).
+ */
+export const HEARTBEAT_MS = 1_000;
+/** A lock not touched for this long is stale whoever holds it: its holder is gone, hung, or on another machine and gone. */
+export const LOCK_STALE_MS = 15_000;
 /** A process that died while breaking a stale lock leaves its breaker file; others clear it after this long. */
 const BREAK_STALE_MS = 5_000;
 /** A lock file with no readable owner (its writer was killed between creating and writing it) is stale after this long. */
@@ -49,31 +57,66 @@ async function create(file: string, content: string): Promise<boolean> {
   return true;
 }
 
+export interface LockOptions {
+  /** How long without a heartbeat makes another holder's lock stale. Default LOCK_STALE_MS. */
+  staleMs?: number;
+  signal?: AbortSignal;
+  /** Give up at once (resolve undefined) instead of waiting while another live process holds it. */
+  tryOnly?: boolean;
+}
+
+/** Touches the lock file while it is ours; stops once it is not (released, or taken over after a long pause). */
+function heartbeat(file: string, token: string): () => void {
+  const timer = setInterval(() => {
+    void readOwner(file).then((holder) => {
+      if (holder?.token !== token) return clearInterval(timer);
+      const now = new Date();
+      return fs.utimes(file, now, now);
+    }).catch(() => {});
+  }, HEARTBEAT_MS);
+  // A held lock never keeps a finished process alive: its holder releases it, or dies and it goes stale.
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /**
  * A lock file shared by every process using the cache (builds, dev servers,
- * the CLI). A lock whose owner died (same host, pid gone) or that is older
- * than `staleMs` is taken over, so a killed build never blocks the next one.
+ * the CLI). Its holder touches it every HEARTBEAT_MS; a lock whose owner died
+ * (same host, pid gone) or that has not been touched for `staleMs` is taken
+ * over, so a killed build never blocks the next one and a live one is never
+ * overtaken.
  */
-export async function acquireLock(file: string, options: { staleMs: number; signal?: AbortSignal }): Promise<() => Promise<void>> {
+export async function acquireLock(file: string, options: LockOptions & { tryOnly: true }): Promise<(() => Promise<void>) | undefined>;
+export async function acquireLock(file: string, options?: LockOptions): Promise<() => Promise<void>>;
+export async function acquireLock(file: string, options: LockOptions = {}): Promise<(() => Promise<void>) | undefined> {
+  const staleMs = options.staleMs ?? LOCK_STALE_MS;
   await fs.mkdir(path.dirname(file), { recursive: true });
   const me = owner();
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     held.add(me.token);
     if (await create(file, JSON.stringify(me))) {
+      const stop = heartbeat(file, me.token);
       let released = false;
       return async () => {
         if (released) return;
         released = true;
-        // Only our own: had we held it past staleMs, another process may own this path now.
+        stop();
+        // Only our own: had this process stalled past staleMs, another may own this path now.
         if ((await readOwner(file))?.token === me.token) await fs.rm(file, { force: true });
         held.delete(me.token);
       };
     }
     held.delete(me.token);
-    if (await breakIfStale(file, options.staleMs)) continue;
+    if (await breakIfStale(file, staleMs)) continue;
+    if (options.tryOnly) return undefined;
     await sleep(Math.min(25 * 2 ** Math.min(attempt, 4), 400));
   }
+}
+
+/** Whether `file` is a lock that a live process holds now. */
+export async function isHeld(file: string, staleMs = LOCK_STALE_MS): Promise<boolean> {
+  return (await fs.stat(file).catch(() => undefined)) !== undefined && !(await isStale(file, staleMs));
 }
 
 /**
@@ -120,5 +163,6 @@ async function isStale(file: string, staleMs: number): Promise<boolean> {
   if (holder.host === os.hostname() && typeof holder.pid === 'number') {
     if (holder.pid === process.pid ? !held.has(String(holder.token)) : !alive(holder.pid)) return true;
   }
-  return Date.now() - (holder.at ?? stat.mtimeMs) > staleMs;
+  // The heartbeat moves the file's mtime; `at` is when it was taken.
+  return Date.now() - Math.max(holder.at ?? 0, stat.mtimeMs) > staleMs;
 }

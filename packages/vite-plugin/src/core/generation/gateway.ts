@@ -185,6 +185,8 @@ export class Gateway {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (isAPIError(error) && error.status !== undefined && !this.retryable(error.status)) throw this.fatal(error);
+        // The model's words are in the message, and a gateway may echo the token in them.
+        if (isError(error, 'REFUSED')) throw new GeneratedImagesError('REFUSED', redact(error.message, this.options.apiKey), { hint: error.hint });
         if (!(isAPIError(error) || isConnectionError(error) || isError(error, 'INVALID_REPLY') || error instanceof SyntaxError)) throw error;
         lastReason = this.describe(error);
         if (isAPIError(error)) delay = retryAfterMs(error.headers);

@@ -18,8 +18,8 @@ export interface QueueSettings {
   concurrency: number;
   /** The `data:` URLs of a spec's references, as they are sent. */
   referenceUrls(spec: ImageSpec): Promise<string[]>;
-  /** How old a key's lock must be before a live-looking holder is presumed gone. */
-  lockStaleMs: number;
+  /** Aborts what is waiting or in flight (the dev server closing). */
+  signal?: AbortSignal;
   onWarning(message: string): void;
 }
 
@@ -74,14 +74,15 @@ export class GenerationQueue {
     const existing = this.cache.get(key);
     if (existing) return { entry: existing, requested: false, cost: null };
     await this.checkModel();
-    const release = await this.cache.lockKey(key, this.settings.lockStaleMs);
+    const { signal } = this.settings;
+    const release = await this.cache.lockKey(key, signal);
     try {
       // Another process may have generated it while we waited for the lock.
       await this.cache.load();
       const done = this.cache.get(key);
       if (done) return { entry: done, requested: false, cost: null };
       const references = await this.settings.referenceUrls(spec);
-      const result = await this.gateway().generate({ prompt: fullPrompt(spec), ratio: spec.ratio, imageSize: spec.imageSize, references });
+      const result = await this.gateway().generate({ prompt: fullPrompt(spec), ratio: spec.ratio, imageSize: spec.imageSize, references }, signal);
       const entry = await this.cache.putOriginal(
         key,
         result.data,

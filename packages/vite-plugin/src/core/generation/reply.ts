@@ -33,6 +33,9 @@ export interface GenerationResult {
   cost: number | null;
 }
 
+/** `native_finish_reason`s that mean the model will not draw this prompt: asking again is billed and refused again. */
+const REFUSALS = new Set(['IMAGE_SAFETY', 'PROHIBITED_CONTENT', 'IMAGE_PROHIBITED_CONTENT', 'RECITATION']);
+
 /** A reply that is not a usable image: a failed attempt, never a cached file. */
 const invalidReply = (message: string) => new GeneratedImagesError('INVALID_REPLY', message);
 
@@ -72,7 +75,13 @@ export async function parseReply(reply: ImageChatCompletion, expect: { ratio: Ra
   const urls = images.map((image) => image?.image_url?.url).filter((url): url is string => typeof url === 'string' && url !== '');
   if (urls.length === 0) {
     const reason = choice?.native_finish_reason ?? choice?.finish_reason ?? 'none given';
-    throw invalidReply(`the reply has no image (finish reason: ${reason})${modelText ? `; the model said: ${JSON.stringify(modelText.slice(0, 300))}` : ''}`);
+    const said = `the reply has no image (finish reason: ${reason})${modelText ? `; the model said: ${JSON.stringify(modelText.slice(0, 300))}` : ''}`;
+    if (REFUSALS.has(String(choice?.native_finish_reason).toUpperCase())) {
+      throw new GeneratedImagesError('REFUSED', `${said}. A refusal, not retried: a retry would be billed and refused again`, {
+        hint: 'change the prompt (or the style option) and build again',
+      });
+    }
+    throw invalidReply(said);
   }
   // Models sometimes return the same picture twice; the first one is the image.
   const seen = new Set<string>();

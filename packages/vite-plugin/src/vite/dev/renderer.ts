@@ -96,6 +96,8 @@ export class DevRenderer {
       },
       (error: Error) => {
         this.waiting.delete(key);
+        // A generation the closing server aborted is no failure to show.
+        if (pipeline.closed) return;
         // The pipeline's error lists every failed image; this usage's own reason is kept by key.
         const reason = pipeline.failureOf(key) ?? oneLine(error.message, 500);
         this.failures.set(key, { usage, reason, files: new Set([usage.loc.file]) });

@@ -60,6 +60,12 @@ export function devPlugin(sessions: Sessions, options: { takesLink?: boolean } =
       server.middlewares.use(takesRoutes(takes, base, () => ownHosts(server.config.server)));
     },
 
+    // Called when the server closes: the generations it still has in flight are aborted, not left to run for minutes.
+    async closeBundle() {
+      const session = sessions.of(this);
+      if (session.server) await session.pipeline.close();
+    },
+
     watchChange(id) {
       sessions.of(this).dev?.fileChanged(id);
     },
