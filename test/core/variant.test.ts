@@ -19,7 +19,9 @@ describe('setVariant', () => {
     { file: 'index.html', written: 'variant="2"' },
     { file: 'src/post.md', written: 'variant="2"' },
   ])('adds $written after ratio in $file', ({ file, written }) => {
-    const code = '<main>\n  <GeneratedImage prompt="A kite" ratio="3:2" alt="Kite" />\n  <GeneratedImage prompt="A boat" alt="" />\n</main>\n';
+    // A Vue file's markup is its <template> block; the wrapper stays on the first and last lines.
+    const [open, close] = file.endsWith('.vue') ? ['<template>', '</template>'] : ['', ''];
+    const code = `${open}<main>\n  <GeneratedImage prompt="A kite" ratio="3:2" alt="Kite" />\n  <GeneratedImage prompt="A boat" alt="" />\n</main>${close}\n`;
     const out = setVariant(code, `${root}/${file}`, startOf(code, 1), 2, root);
     expect(out.code).toBe(code.replace('prompt="A boat"', `prompt="A boat" ${written}`));
     expect(out.loc).toMatchObject({ line: 3, column: 3 });
@@ -35,8 +37,10 @@ describe('setVariant', () => {
     [':variant="1"', ':variant="4"'],
     ['variant = {1}', 'variant = {4}'],
   ])('replaces %s in the quoting it was written in', (before, after) => {
-    const file = before.startsWith(':') ? `${root}/App.vue` : `${root}/App.jsx`;
-    const code = `<div>\n  <GeneratedImage\n    prompt="A kite"\n    ${before}\n    alt="Kite"\n  />\n</div>`;
+    // Unquoted values are HTML's (JSX has none); a Vue binding lives in the <template> block.
+    const file = before.startsWith(':') ? `${root}/App.vue` : before === 'variant=1' ? `${root}/index.html` : `${root}/App.jsx`;
+    const [open, close] = file.endsWith('.vue') ? ['<template>', '</template>'] : ['', ''];
+    const code = `${open}<div>\n  <GeneratedImage\n    prompt="A kite"\n    ${before}\n    alt="Kite"\n  />\n</div>${close}`;
     const out = setVariant(code, file, startOf(code), 4, root);
     expect(out.code).toBe(code.replace(before, after));
   });

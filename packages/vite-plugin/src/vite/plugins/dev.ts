@@ -54,10 +54,11 @@ export function devPlugin(sessions: Sessions, options: { takesLink?: boolean } =
         const failed = session.dev?.recheck(data?.keys).at(-1);
         if (failed) client.send(failurePayload(session, failed.usage, failed.reason).payload);
       });
-      server.middlewares.use(variantMiddleware(pipeline, server.config.base));
       const { root, base, build } = server.config;
       const takes = new Takes(pipeline, session.dev, excludedFolders(root, [pipeline.options.cacheDir, build.outDir]), (name) => `${base}${DEV_PREFIX}${name}`);
+      // The takes page first: the image route below answers everything else under its prefix itself.
       server.middlewares.use(takesRoutes(takes, base, () => ownHosts(server.config.server)));
+      server.middlewares.use(variantMiddleware(pipeline, server.config.base));
     },
 
     // Called when the server closes: the generations it still has in flight are aborted, not left to run for minutes.
