@@ -2,8 +2,6 @@ import path from 'node:path';
 import type { HookParameters } from 'astro';
 import {
   describeImage,
-  findUsages,
-  replaceUsages,
   GeneratedImagesError,
   isError,
   pictureModel,
@@ -17,7 +15,6 @@ import {
 import { forAstro } from './errors.js';
 import { readProps } from './props.js';
 import type { ImageHost } from './registry.js';
-import { usageToProps } from './usage.js';
 
 type DevServer = HookParameters<'astro:server:setup'>['server'];
 
@@ -94,23 +91,6 @@ export class AstroImageHost implements ImageHost {
       `${count} image${count === 1 ? '' : 's'} with prompts from data ${count === 1 ? 'is' : 'are'} missing from the cache (${path.relative(root, cacheDir) || '.'}) and ${why}:\n${list}`,
       { hint: 'Build once where the build may call the gateway (frozen: false and AGNIC_API_KEY set) and commit the cache folder.' },
     );
-  }
-
-  async renderHtml(html: string, page: string): Promise<string> {
-    const scan = findUsages(html, page);
-    if (scan.errors.length) {
-      throw forAstro(new GeneratedImagesError('INVALID_USAGE', `invalid <GeneratedImage> in the Markdown of ${page}:\n${scan.errors.map((e) => `  ${e.reason}`).join('\n')}`));
-    }
-    const rendered = await Promise.all(scan.usages.map((usage) => this.render(this.markdownProps(usage, page), page)));
-    return replaceUsages(html, scan.usages, rendered);
-  }
-
-  private markdownProps(usage: Parameters<typeof usageToProps>[0], page: string): Record<string, unknown> {
-    try {
-      return usageToProps(usage, page);
-    } catch (error) {
-      throw forAstro(error);
-    }
   }
 
   private async renderDev(request: ImageRequest, render: RenderProps, page: string): Promise<string> {

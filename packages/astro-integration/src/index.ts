@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroConfig, AstroIntegration, AstroIntegrationLogger } from 'astro';
@@ -17,6 +17,7 @@ import {
 } from 'vite-plugin-generated-images/core';
 import { forAstro } from './errors.js';
 import { AstroImageHost } from './host.js';
+import { addMarkdownPlugin } from './markdown-config.js';
 import { copyReferencedFiles } from './output.js';
 import { registerHost } from './registry.js';
 import { astroVitePlugins } from './vite.js';
@@ -68,11 +69,13 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         config = initial;
         pipeline = new ImagePipeline(resolveOptions(options, { root: path.resolve(fileURLToPath(initial.root)) }), reporter(logger));
         host = new AstroImageHost(pipeline, (name) => assetUrl(config, name), command === 'dev');
-        const hostId = randomUUID();
+        // Compiled into the server bundle, so derived from what the build is, never random: two builds of one commit give one dist/.
+        const hostId = createHash('sha256').update(JSON.stringify([command, pipeline.options.root])).digest('hex').slice(0, 16);
         unregister?.();
         unregister = registerHost(hostId, host);
         const buildUrl = (name: string) => assetUrl(config, name);
         updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base) }) } });
+        addMarkdownPlugin(initial, updateConfig, pipeline.options.root);
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
       },
 

@@ -10,8 +10,6 @@ import { forAstro } from './errors.js';
 export interface ImageHost {
   /** Markup for one `<GeneratedImage>`'s props, on the page being rendered. */
   render(props: Record<string, unknown>, page: string): Promise<string>;
-  /** A rendered page with every literal `<GeneratedImage … />` (from Markdown) replaced by its markup. */
-  renderHtml(html: string, page: string): Promise<string>;
 }
 
 const HOSTS = Symbol.for('astro-generated-images.hosts');
