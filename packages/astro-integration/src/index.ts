@@ -18,7 +18,9 @@ import {
 import { forAstro } from './errors.js';
 import { AstroImageHost } from './host.js';
 import { addMarkdownPlugin } from './markdown-config.js';
+import { onDemandDynamic, prepareForServer } from './on-demand.js';
 import { copyReferencedFiles } from './output.js';
+import { preparedFiles, type PreparedImages } from './prepared.js';
 import { registerHost } from './registry.js';
 import { astroVitePlugins } from './vite.js';
 
@@ -60,6 +62,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   let unregister: (() => void) | undefined;
   /** The images the pre-build scan found, for the summary. */
   let scanned: SummaryImage[] = [];
+  /** With an adapter, the scanned images as pages rendered on demand show them (compiled into the server bundle). */
+  let prepared: PreparedImages | undefined;
 
   return {
     name: 'astro-generated-images',
@@ -74,7 +78,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         unregister?.();
         unregister = registerHost(hostId, host);
         const buildUrl = (name: string) => assetUrl(config, name);
-        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base) }) } });
+        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared }) } });
         addMarkdownPlugin(initial, updateConfig, pipeline.options.root);
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
       },
@@ -97,6 +101,11 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         await pipeline.prepare(scan.usages).catch((error: unknown) => {
           throw forAstro(error);
         });
+        if (!config.adapter) return;
+        prepared = await prepareForServer(pipeline, scan.usages, (name) => assetUrl(config, name));
+        for (const loc of await onDemandDynamic(scan.dynamic ?? [], fileURLToPath(new URL('pages/', config.srcDir)), config.output === 'server')) {
+          logger.warn(`${relativeLocation(loc, root)}: this prompt comes from an expression in a page rendered on demand, so the build cannot prepare its image: a production server shows its placeholder. Write the prompt as a literal, or prerender the page.`);
+        }
       },
 
       async 'astro:build:done'({ dir, logger }) {
@@ -105,7 +114,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         } catch (error) {
           throw forAstro(error);
         }
-        const copied = await copyReferencedFiles(fileURLToPath(dir), config.build.assets, pipeline.cache).catch((error: unknown) => {
+        const served = prepared ? Object.values(prepared.images).flatMap(preparedFiles) : [];
+        const copied = await copyReferencedFiles(fileURLToPath(dir), config.build.assets, pipeline.cache, served).catch((error: unknown) => {
           throw forAstro(error);
         });
         await pipeline.cache.flush();
