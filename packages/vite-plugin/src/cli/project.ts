@@ -5,6 +5,7 @@ import { GeneratedImagesError } from '../core/errors.js';
 import type { GeneratedImagesOptions } from '../core/options.js';
 import { htmlInputs } from '../vite/config.js';
 import { cliUsageError } from './args.js';
+import { loadAstroProject } from './projects/astro.js';
 
 export const VITE_PLUGIN_NAME = 'vite-plugin-generated-images';
 export const ASTRO_INTEGRATION_NAME = 'astro-generated-images';
@@ -81,6 +82,8 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw cliUsageError(`--config ${request.config}: no such file`);
   const framework = path.basename(configFile).startsWith('astro.config.') ? 'astro' : 'vite';
 
+  if (framework === 'astro') return loadAstroProject(configFile, base);
+
   const configName = path.basename(configFile);
   const { loadConfigFromFile } = await import('vite');
   let loaded: Awaited<ReturnType<typeof loadConfigFromFile>>;
@@ -92,15 +95,6 @@ export async function loadProject(request: { cwd: string; root?: string; config?
     throw new GeneratedImagesError('CONFIG', `could not load ${configName}: ${lines.slice(0, 2).join(' ')} (\`${framework} build\` shows the whole error)`);
   }
   const config = (loaded?.config ?? {}) as Record<string, unknown>;
-
-  if (framework === 'astro') {
-    const root = pathOption(config.root, base);
-    const integrations = await flatten(config.integrations);
-    const vite = (config.vite ?? {}) as Record<string, unknown>;
-    const options = optionsOf(integrations, ASTRO_INTEGRATION_NAME, configFile) ?? optionsOf(await flatten(vite.plugins), VITE_PLUGIN_NAME, configFile);
-    if (!options) throw cliUsageError(`${configName} does not use ${ASTRO_INTEGRATION_NAME}: add it to integrations`);
-    return { framework, configFile, root, options, htmlInputs: [], outDir: pathOption(config.outDir ?? 'dist', root), allowDynamicPrompt: true };
-  }
 
   const root = pathOption(config.root, base);
   const options = optionsOf(await flatten(config.plugins), VITE_PLUGIN_NAME, configFile);
