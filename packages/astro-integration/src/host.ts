@@ -13,7 +13,7 @@ import {
   type SummaryImage,
 } from 'vite-plugin-generated-images/core';
 import { forAstro } from './errors.js';
-import { readProps } from './props.js';
+import { readAstroProps } from './props.js';
 import type { ImageHost } from './registry.js';
 
 type DevServer = HookParameters<'astro:server:setup'>['server'];
@@ -54,13 +54,7 @@ export class AstroImageHost implements ImageHost {
   ) {}
 
   async render(props: Record<string, unknown>, page: string): Promise<string> {
-    let read: ReturnType<typeof readProps>;
-    try {
-      read = readProps(props, page);
-    } catch (error) {
-      throw forAstro(error);
-    }
-    const { request, render } = read;
+    const { request, render } = readAstroProps(props, page);
     if (this.dev) return this.renderDev(request, render, page);
     try {
       this.rendered.push({ key: this.pipeline.key(request), prompt: request.prompt, ratio: request.ratio, locations: [] });

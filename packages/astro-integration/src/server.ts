@@ -1,7 +1,6 @@
 import { pictureModel, PREFIX, renderPending, renderPicture } from 'vite-plugin-generated-images/core';
-import { forAstro } from './errors.js';
 import { requestId, type PreparedImages } from './prepared.js';
-import { readProps } from './props.js';
+import { readAstroProps } from './props.js';
 import type { ImageHost } from './registry.js';
 
 /**
@@ -16,13 +15,7 @@ export class ServerImageHost implements ImageHost {
   constructor(private readonly prepared: PreparedImages) {}
 
   async render(props: Record<string, unknown>, page: string): Promise<string> {
-    let read: ReturnType<typeof readProps>;
-    try {
-      read = readProps(props, page);
-    } catch (error) {
-      throw forAstro(error);
-    }
-    const { request, render } = read;
+    const { request, render } = readAstroProps(props, page);
     const id = requestId(request);
     const image = this.prepared.images[id];
     if (image) return renderPicture(pictureModel(image.plan, render, (name) => image.urls[name] ?? name, image.placeholderUrl), 'html');
