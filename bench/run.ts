@@ -12,13 +12,13 @@ import { CheckError, table, type Figure } from './lib/report.ts';
 import { coldOptimization, fillCache } from './figures/optimize.ts';
 import { warmBuild } from './figures/warm.ts';
 import { scan } from './figures/scan.ts';
-import { generation } from './figures/generate.ts';
+import { generation, generationAtLimit } from './figures/generate.ts';
 import { memory } from './figures/memory.ts';
 import { effort } from './figures/effort.ts';
 import { parallelism } from './figures/parallelism.ts';
 import { astro } from './figures/astro.ts';
 
-const SECTIONS = ['optimize', 'warm', 'astro', 'scan', 'generate', 'memory', 'effort', 'parallelism'] as const;
+const SECTIONS = ['optimize', 'warm', 'astro', 'scan', 'generate', 'limit', 'memory', 'effort', 'parallelism'] as const;
 type Section = (typeof SECTIONS)[number];
 const usage = `usage: npm run bench [-- [--quick] [--only ${SECTIONS.join(',')}]]`;
 let parsed;
@@ -82,7 +82,9 @@ const section = async (title: string, body: () => Promise<Figure[] | void>) => {
 await fs.rm(work, { recursive: true, force: true });
 await fs.mkdir(work, { recursive: true });
 
-const count = selected('memory') ? Math.max(config.images, config.memoryImages) : config.images;
+// The generation and scan sections need no pictures of the site's own: rendering them is minutes of CPU.
+const needsPictures = only.some((name) => !['scan', 'generate', 'limit'].includes(name));
+const count = !needsPictures ? 0 : selected('memory') ? Math.max(config.images, config.memoryImages) : config.images;
 const pictures = await originals(count, (done) => {
   if (process.stdout.isTTY) process.stdout.write(`\rrendering benchmark pictures: ${done}/${count}${done === count ? '\n' : ''}`);
 });
@@ -116,6 +118,11 @@ if (selected('astro')) {
 if (selected('scan')) await section(`Scan: ${config.scan.files} source files, ${config.scan.usages} usages`, () => scan(ctx));
 
 if (selected('generate')) await section(`Generation through the test gateway: ${config.generation.images} misses`, () => generation(ctx));
+
+if (selected('limit')) {
+  const { images, maxInFlight } = config.limit;
+  await section(`Generation at the gateway's limit: ${images} misses, concurrency 'auto', at most ${maxInFlight} in flight`, () => generationAtLimit(ctx));
+}
 
 if (selected('memory')) await section(`Peak memory: cold build of ${config.memoryImages} images`, () => memory(ctx, pictures.slice(0, config.memoryImages)));
 

@@ -12,6 +12,8 @@ export interface Config {
   memoryImages: number;
   scan: { files: number; usages: number };
   generation: { images: number; concurrency: number; latencyMs: number };
+  /** `concurrency: 'auto'` against a gateway that holds `maxInFlight` requests at once. */
+  limit: { images: number; maxInFlight: number; latencyMs: number };
   effort: { images: number; width: number; avif: number[]; webp: number[] };
   parallelism: { images: number };
 }
@@ -25,6 +27,7 @@ export const FULL: Config = {
   memoryImages: 300,
   scan: { files: 5000, usages: 300 },
   generation: { images: 60, concurrency: 4, latencyMs: 3000 },
+  limit: { images: 100, maxInFlight: 12, latencyMs: 8000 },
   effort: { images: 2, width: 1024, avif: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], webp: [0, 1, 2, 3, 4, 5, 6] },
   parallelism: { images: 6 },
 };
@@ -37,6 +40,7 @@ export const QUICK: Config = {
   memoryImages: 12,
   scan: { files: 1000, usages: 60 },
   generation: { images: 8, concurrency: 4, latencyMs: 300 },
+  limit: { images: 16, maxInFlight: 3, latencyMs: 300 },
   effort: { images: 1, width: 320, avif: [2, 3, 4], webp: [2, 4] },
   parallelism: { images: 2 },
 };

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { ImagePipeline, resolveOptions } from 'vite-plugin-generated-images/core';
 
-const input = JSON.parse(await fs.readFile(process.argv[2]!, 'utf8')) as { root: string; baseURL: string; apiKey: string; concurrency: number; prompts: string[] };
+const input = JSON.parse(await fs.readFile(process.argv[2]!, 'utf8')) as { root: string; baseURL: string; apiKey: string; concurrency: number | 'auto'; prompts: string[] };
 const options = resolveOptions({ apiKey: input.apiKey, baseURL: input.baseURL, concurrency: input.concurrency, frozen: false }, { root: input.root, env: {} });
 const pipeline = new ImagePipeline(options, { info: () => {}, warn: (message) => console.error(message) });
 const requests = input.prompts.map((prompt) => ({ prompt, ratio: '16:9' as const, variant: 0 }));

@@ -115,10 +115,10 @@ export interface PageReport {
  * Loads a page the way a visitor would, with every image response held back
  * until the layout before any image arrives has been measured, and a
  * layout-shift observer running from the first byte. The viewport is tall
- * enough that lazy images load too.
+ * enough that lazy images load too; its width is 1280 unless given.
  */
-export async function loadPage(browser: Browser, url: string, options: { screenshot?: string } = {}): Promise<PageReport> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 2400 } });
+export async function loadPage(browser: Browser, url: string, options: { screenshot?: string; width?: number } = {}): Promise<PageReport> {
+  const page = await browser.newPage({ viewport: { width: options.width ?? 1280, height: 2400 } });
   try {
     // Image responses wait until the empty layout has been measured.
     let release!: () => void;

@@ -104,14 +104,14 @@ describe('the extractor', () => {
   });
 
   it('does not mistake other tags that start with the same name', () => {
-    expect(findUsages('<GeneratedImages items={x} /><GeneratedImage.Foo />', '/a.jsx')).toEqual({ usages: [], errors: [], warnings: [] });
+    expect(findUsages('<><GeneratedImages items={x} /><GeneratedImage.Foo /></>', '/a.jsx')).toEqual({ usages: [], errors: [], warnings: [] });
   });
 
   it('reads Vue bindings as expressions', () => {
-    const { errors, usages } = findUsages('<GeneratedImage prompt="A fox" :alt="t(\'fox\')" :variant="1" />', '/a.vue');
+    const { errors, usages } = findUsages('<template><GeneratedImage prompt="A fox" :alt="t(\'fox\')" :variant="1" /></template>', '/a.vue');
     expect(errors).toEqual([]);
     expect(usages[0]!.variant).toBe(1);
     expect(usages[0]!.alt).toEqual({ kind: 'expression', code: `:alt="t('fox')"` });
-    expect(findUsages('<GeneratedImage :prompt="p" alt="" />', '/a.vue').errors[0]!.reason).toMatch(/prompt must be a literal/);
+    expect(findUsages('<template><GeneratedImage :prompt="p" alt="" /></template>', '/a.vue').errors[0]!.reason).toMatch(/prompt must be a literal/);
   });
 });

@@ -65,7 +65,7 @@ export class AstroImageHost implements ImageHost {
         return this.pending(request, render, frozen ? 'Not generated (frozen)' : 'Not generated (no API key)');
       }
       const image = await this.pipeline.resolve(request);
-      return renderPicture(pictureModel(image.plan, render, this.buildUrl, image.placeholderUrl), 'html');
+      return renderPicture(pictureModel(image.plan, render, this.buildUrl, image.placeholderUrl, image.art), 'html');
     } catch (error) {
       throw forAstro(withPage(error, page));
     }
@@ -94,7 +94,7 @@ export class AstroImageHost implements ImageHost {
     const key = pipeline.key(request);
     if (pipeline.cache.get(key)) {
       const image = await pipeline.resolve(request);
-      return renderPicture(pictureModel(image.plan, render, devUrl, image.placeholderUrl), 'html');
+      return renderPicture(pictureModel(image.plan, render, devUrl, image.placeholderUrl, image.art), 'html');
     }
     const { frozen, apiKey } = pipeline.options;
     if (frozen || !apiKey) {

@@ -5,6 +5,7 @@ import {
   isRatio,
   MAX_PROMPT_LENGTH,
   normalizePrompt,
+  parseArt,
   RATIOS,
   validateFormats,
   validateQuality,
@@ -26,7 +27,7 @@ export interface ReadProps {
   render: RenderProps;
 }
 
-const OWN = new Set(['prompt', 'ratio', 'alt', 'variant', 'widths', 'sizes', 'formats', 'quality', 'loading', 'decoding', 'width', 'height', 'style', 'pictureAttributes']);
+const OWN = new Set(['prompt', 'ratio', 'alt', 'variant', 'widths', 'sizes', 'formats', 'quality', 'loading', 'decoding', 'width', 'height', 'style', 'pictureAttributes', 'references', 'art']);
 
 function describe(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
@@ -93,6 +94,20 @@ export function readProps(props: Record<string, unknown>, where: string): ReadPr
   if (props.widths !== undefined) request.widths = checked(() => validateWidths(props.widths, 'widths'));
   if (props.formats !== undefined) request.formats = checked(() => validateFormats(props.formats, 'formats'));
   if (props.quality !== undefined) request.quality = checked(() => validateQuality(props.quality, 'quality'));
+  // Relative references resolve against the project root: a component is given its props, not the file that wrote them.
+  if (props.references !== undefined) {
+    const list = typeof props.references === 'string' ? props.references.split(/\s+/).filter(Boolean) : props.references;
+    if (!Array.isArray(list) || list.length === 0 || list.some((p) => typeof p !== 'string' || p.trim() === '')) {
+      throw problem(`references must be image file paths (one space-separated string or an array of strings), got ${describe(props.references)}`);
+    }
+    request.references = list.map((p: string) => p.trim());
+  }
+  if (props.art !== undefined) {
+    if (typeof props.art !== 'string') throw problem(`art must be a string such as "(max-width: 640px) 9:16, (max-width: 1024px) 4:3", got ${describe(props.art)}`);
+    const art = parseArt(props.art);
+    if (typeof art === 'string') throw problem(`invalid art ${JSON.stringify(props.art)}: ${art}`);
+    request.art = art;
+  }
 
   const size = (name: 'width' | 'height'): number | undefined => {
     const value = props[name];

@@ -29,6 +29,8 @@ export function usageToProps(usage: Usage, page: string): Record<string, unknown
     quality: usage.quality,
     width: usage.width,
     height: usage.height,
+    references: usage.references,
+    art: usage.art?.map((a) => `${a.media} ${a.ratio}${a.crop ? ' crop' : ''}`).join(', '),
   };
   for (const attr of [usage.sizes, usage.loading, usage.decoding, usage.style, ...usage.passthrough]) {
     if (attr) props[attr.name] = literal(attr.name, attr.value);

@@ -10,6 +10,7 @@ export { resolveOptions, validateFormats, validateQuality, validateWidths, FORMA
 export type { GeneratedImageBaseProps } from './core/props.js';
 export { RATIOS, RATIO_SIZES, isRatio, expectedSize, type Ratio, type ImageSize } from './core/ratios.js';
 export { cacheKey, normalizePrompt, type ImageSpec } from './core/key.js';
+export { parseArt, type ArtEntry } from './core/art.js';
 export type { CacheEntry, VariantEntry, Manifest, Transform } from './core/cache/manifest.js';
 export { CacheStore } from './core/cache/store.js';
 export { VARIANT_NAME_IN_TEXT } from './core/optimize/plan.js';

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CacheEntry } from '../core/cache/manifest.js';
 import type { Diagnostic } from '../core/errors.js';
+import { cacheKey, type ImageSpec } from '../core/key.js';
 import { byLocation, type SourceLocation } from '../core/location.js';
 import { plannedFiles, type PlannedVariant } from '../core/optimize/plan.js';
 import type { Ratio } from '../core/ratios.js';
@@ -25,6 +26,8 @@ export interface UsedImage {
   planned: PlannedVariant[];
   /** Planned files not recorded in the manifest or not on disk: the next build would encode them. */
   missingVariants: string[];
+  /** An art-direction image: the key of the default image it was generated from. */
+  artOf?: string;
 }
 
 export interface UnusedEntry {
@@ -41,6 +44,8 @@ export interface Inventory {
   dynamic: SourceLocation[];
   errors: Diagnostic[];
   warnings: Diagnostic[];
+  /** Art-direction images to generate whose default image is itself missing (their keys follow from its bytes). */
+  pendingArt: number;
 }
 
 const exists = (file: string) => fs.stat(file).then((s) => s.isFile(), () => false);
@@ -56,27 +61,45 @@ export async function takeInventory(context: CliContext): Promise<Inventory> {
   const cache = pipeline.cache;
 
   const byKey = new Map<string, UsedImage>();
-  for (const usage of scan.usages) {
-    const key = pipeline.key(usage);
+  const add = async (key: string, spec: ImageSpec, usage: Usage, artOf?: string) => {
     let image = byKey.get(key);
     if (!image) {
-      const spec = pipeline.spec(usage);
       const entry = cache.get(key);
       image = {
         key, prompt: spec.prompt, ratio: spec.ratio, variant: spec.variant, locations: [], usages: [], entry,
         originalPresent: entry ? await exists(cache.originalPath(entry)) : false, planned: [], missingVariants: [],
+        ...(artOf ? { artOf } : {}),
       };
       byKey.set(key, image);
     }
     image.locations.push(usage.loc);
     image.usages.push(usage);
+  };
+  let pendingArt = 0;
+  for (const usage of scan.usages) {
+    const spec = pipeline.spec(usage);
+    const key = cacheKey(spec);
+    await add(key, spec, usage);
+    // Art direction's generated images are images of their own (so prune keeps them), keyed by the default's bytes.
+    const generatedArt = (usage.art ?? []).filter((art) => !art.crop);
+    const entry = cache.get(key);
+    if (!entry) pendingArt += generatedArt.length;
+    else for (const art of generatedArt) {
+      const artSpec = pipeline.artSpec(spec, entry, art.ratio);
+      await add(cacheKey(artSpec), artSpec, usage, key);
+    }
   }
 
   for (const image of byKey.values()) {
     image.locations.sort(byLocation);
     if (!image.entry) continue;
     const planned = new Map<string, PlannedVariant>();
-    for (const usage of image.usages) for (const file of plannedFiles(pipeline.plan(image.key, image.entry, usage))) planned.set(file.name, file);
+    const plans = image.usages.flatMap((usage) =>
+      image.artOf
+        ? [pipeline.plan(image.key, image.entry!, usage, {})]
+        : [pipeline.plan(image.key, image.entry!, usage), ...(usage.art ?? []).filter((art) => art.crop).map((art) => pipeline.plan(image.key, image.entry!, usage, { crop: art.ratio }))],
+    );
+    for (const plan of plans) for (const file of plannedFiles(plan)) planned.set(file.name, file);
     image.planned = [...planned.values()].sort((a, b) => a.name.localeCompare(b.name));
     for (const file of image.planned) {
       if (!image.entry.variants[file.name] || !(await exists(cache.variantPath(file.name)))) image.missingVariants.push(file.name);
@@ -97,5 +120,6 @@ export async function takeInventory(context: CliContext): Promise<Inventory> {
     dynamic: scan.dynamic,
     errors: scan.errors,
     warnings: scan.warnings,
+    pendingArt,
   };
 }

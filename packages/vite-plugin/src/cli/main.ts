@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { errorText, isError } from '../core/errors.js';
+import { errorText, isError, PREFIX } from '../core/errors.js';
 import { parseCommandLine, type ParsedCommand } from './args.js';
 
 /** Runs one command line; resolves to the exit status: 0 fine, 1 a finding or a failure, 2 a usage error. */
@@ -50,7 +50,7 @@ async function runCommand(command: ParsedCommand): Promise<number> {
       process.stderr.write(`generated-images: ${error.message}\n`);
       return 2;
     }
-    process.stderr.write(`[generated-images] ${errorText(error)}\n`);
+    process.stderr.write(`${PREFIX} ${errorText(error)}\n`);
     return 1;
   }
 }

@@ -1,4 +1,7 @@
+import type { CacheEntry } from '../core/cache/manifest.js';
+import type { ImageSpec } from '../core/key.js';
 import { relativeLocation } from '../core/location.js';
+import { formatUsd } from '../core/text.js';
 import type { CliContext } from './context.js';
 import { describeImage, locations, plural } from './format.js';
 import { takeInventory, type Inventory } from './inventory.js';
@@ -14,11 +17,40 @@ interface Row {
   file: string | null;
   locations: string[];
   missingVariants: string[];
+  /** For a missing image: the references whose bytes changed since an entry of the same prompt was generated. */
+  changedReferences?: string[];
+}
+
+/** The estimate `status` prints for the missing images: null prices where the gateway gives none (or cannot be asked). */
+interface CostEstimate {
+  images: number;
+  pricePerImage: number | null;
+  total: number | null;
+}
+
+/**
+ * Why a missing image is missing when the cache holds the same prompt: the
+ * references (same files, in the same places) whose bytes are not those it
+ * was generated with. Empty when nothing of the kind is found.
+ */
+function changedReferences(spec: ImageSpec, images: Readonly<Record<string, CacheEntry>>): string[] {
+  const refs = spec.references ?? [];
+  for (const entry of Object.values(images)) {
+    const before = entry.references ?? [];
+    const same = entry.prompt === spec.prompt && entry.style === spec.style && entry.ratio === spec.ratio && entry.variant === spec.variant &&
+      entry.imageSize === spec.imageSize && entry.model === spec.model && before.length === refs.length && before.every((r, i) => r.file === refs[i]!.file);
+    if (!same) continue;
+    const changed = refs.filter((r, i) => r.sha256 !== before[i]!.sha256).map((r) => r.file);
+    if (changed.length) return changed;
+  }
+  return [];
 }
 
 /** Each image's state; entries no static usage names are "unreferenced" when render-time prompts might use them. */
-function rows(inventory: Inventory, root: string): Row[] {
+function rows(context: CliContext, inventory: Inventory, root: string): Row[] {
+  const { pipeline } = context;
   const used = inventory.images.map((image): Row => ({
+    ...(image.entry || image.artOf ? {} : changedRow(changedReferences(pipeline.spec(image.usages[0]!), pipeline.cache.images))),
     key: image.key,
     state: !image.entry ? 'missing' : !image.originalPresent ? 'broken' : image.missingVariants.length ? 'incomplete' : 'cached',
     prompt: image.prompt,
@@ -41,8 +73,12 @@ function rows(inventory: Inventory, root: string): Row[] {
   return [...used, ...unused];
 }
 
+const changedRow = (files: string[]) => (files.length ? { changedReferences: files } : {});
+
 function detail(row: Row, inventory: Inventory, cacheRel: string): string {
   switch (row.state) {
+    case 'missing':
+      return row.changedReferences ? ` — ${row.changedReferences.join(', ')} changed since it was generated` : '';
     case 'incomplete':
       return ` — ${plural(row.missingVariants.length, 'variant')} not encoded yet`;
     case 'broken':
@@ -63,12 +99,14 @@ function detail(row: Row, inventory: Inventory, cacheRel: string): string {
 export async function status(context: CliContext, flags: { json?: boolean }): Promise<number> {
   const { project, pipeline } = context;
   const inventory = await takeInventory(context);
-  const list = rows(inventory, project.root);
+  const list = rows(context, inventory, project.root);
   const count = (state: ImageState) => list.filter((r) => r.state === state).length;
   const summary = Object.fromEntries((['cached', 'incomplete', 'missing', 'broken', 'unused', 'unreferenced'] as const).map((s) => [s, count(s)]));
   const failing = summary.missing! + summary.incomplete! + summary.broken! + inventory.errors.length > 0;
   const cacheRel = context.rel(pipeline.cache.dir);
   const errors = inventory.errors.map((e) => `${relativeLocation(e.loc, project.root)}: ${e.reason}`);
+  const toGenerate = summary.missing! + inventory.pendingArt;
+  const cost = toGenerate ? await estimateCost(context, toGenerate) : undefined;
 
   if (flags.json) {
     const report = {
@@ -80,6 +118,7 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
       manifestNotes: pipeline.cache.notes,
       errors,
       summary,
+      ...(cost ? { estimatedCost: cost } : {}),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return failing ? 1 : 0;
@@ -103,6 +142,13 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
   for (const note of pipeline.cache.notes) out.push('', `note: ${note}`);
   const parts = Object.entries(summary).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`);
   out.push('', `${plural(inventory.images.length, 'image')} in source, ${plural(Object.keys(pipeline.cache.images).length, 'entry', 'entries')} in ${cacheRel}/${parts.length ? `: ${parts.join(', ')}` : ''}`);
+  if (cost) {
+    out.push(
+      cost.total === null
+        ? `estimated cost of the ${plural(cost.images, 'missing image')}: unknown (the gateway gives no price per image for ${context.options.model})`
+        : `estimated cost of the ${plural(cost.images, 'missing image')}: ${formatUsd(cost.total)} (${formatUsd(cost.pricePerImage!)} per image)`,
+    );
+  }
   if (summary.missing || summary.incomplete) {
     out.push(`run \`generated-images generate\` to ${summary.missing ? 'generate what is missing (needs AGNIC_API_KEY)' : 'encode the missing variants'}, then commit ${cacheRel}/`);
   }
@@ -110,4 +156,16 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
   if (summary.unused) out.push('run `generated-images prune` to delete the unused entries');
   process.stdout.write(`${out.join('\n')}\n`);
   return failing ? 1 : 0;
+}
+
+/** Misses × the gateway's price per image (from `/models`, which needs the API key); unknown without a price. */
+async function estimateCost(context: CliContext, images: number): Promise<CostEstimate> {
+  if (!context.options.apiKey) return { images, pricePerImage: null, total: null };
+  try {
+    const estimate = await context.pipeline.estimate(images);
+    return { images, pricePerImage: estimate?.pricePerImage ?? null, total: estimate?.total ?? null };
+  } catch (error) {
+    process.stderr.write(`warning: could not ask the gateway for its price: ${(error as Error).message}\n`);
+    return { images, pricePerImage: null, total: null };
+  }
 }

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'MISSING_IMAGES'
   | 'NO_API_KEY'
   | 'GENERATION_FAILED'
+  | 'OVER_BUDGET'
+  | 'INVALID_REFERENCE'
   | 'GATEWAY'
   | 'INVALID_REPLY'
   | 'CACHE'

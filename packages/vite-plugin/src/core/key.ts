@@ -9,15 +9,23 @@ export interface ImageSpec {
   ratio: Ratio;
   variant: number;
   imageSize: ImageSize | null;
+  /** Image inputs sent with the prompt, in order (the `references` option's, then the usage's). */
+  references?: ReferenceFile[];
+}
+
+/** An image input: the file (relative to the project root, with `/`) and the sha256 hex of its bytes. */
+export interface ReferenceFile {
+  file: string;
+  sha256: string;
 }
 
 export function normalizePrompt(prompt: string): string {
   return prompt.replace(/\s+/g, ' ').trim();
 }
 
-/** First 16 hex digits of sha256 over the spec, fields in a fixed order (the SPEC's cache key). */
+/** First 16 hex digits of sha256 over the spec, fields in a fixed order (the SPEC's cache key; `references` last, as digests). */
 export function cacheKey(spec: ImageSpec): string {
-  const payload = JSON.stringify({
+  const fields: Record<string, unknown> = {
     v: 1,
     model: spec.model,
     prompt: normalizePrompt(spec.prompt),
@@ -25,7 +33,10 @@ export function cacheKey(spec: ImageSpec): string {
     ratio: spec.ratio,
     variant: spec.variant,
     imageSize: spec.imageSize ?? null,
-  });
+  };
+  // Only when there are references, so that every key made before they existed stays the same.
+  if (spec.references?.length) fields.references = spec.references.map((r) => r.sha256);
+  const payload = JSON.stringify(fields);
   return createHash('sha256').update(payload).digest('hex').slice(0, 16);
 }
 

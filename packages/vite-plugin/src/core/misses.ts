@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { GeneratedImagesError } from './errors.js';
 import { relativeLocation, type SourceLocation } from './location.js';
-import { describeImage } from './text.js';
+import { describeImage, formatUsd, plural } from './text.js';
 
 /** An image no cache entry holds, with every place that wants it (and, once tried, why it failed). */
 export interface MissRecord {
@@ -46,5 +46,26 @@ export function generationFailed(failed: MissRecord[], total: number, root: stri
     'GENERATION_FAILED',
     `${failed.length} of ${total} image${total === 1 ? '' : 's'} could not be generated${kept ? ` (the other ${kept} are saved in the cache)` : ''}:\n${listMisses(failed, root)}`,
     { locations: failed.flatMap((m) => m.locations) },
+  );
+}
+
+/** `maxCost`: what this run would generate costs more than the budget; nothing was requested. */
+export function overBudget(
+  misses: MissRecord[],
+  later: number,
+  earlier: number,
+  estimate: { pricePerImage: number; total: number },
+  maxCost: number,
+  root: string,
+): GeneratedImagesError {
+  const count = misses.length + later + earlier;
+  const parts = [
+    later ? `${plural(later, 'art-direction image')} of these once they exist` : '',
+    earlier ? `${plural(earlier, 'image')} generated earlier in this run` : '',
+  ].filter(Boolean);
+  return new GeneratedImagesError(
+    'OVER_BUDGET',
+    `generating ${plural(count, 'image')} would cost about ${formatUsd(estimate.total)} (${formatUsd(estimate.pricePerImage)} per image), more than maxCost ${formatUsd(maxCost)}, so nothing was requested from the gateway. Missing${parts.length ? ` (and ${parts.join(', and ')})` : ''}:\n${listMisses(misses, root)}`,
+    { hint: 'Raise maxCost, or generate fewer images at a time.', locations: misses.flatMap((m) => m.locations) },
   );
 }

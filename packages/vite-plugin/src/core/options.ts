@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { GeneratedImagesError } from './errors.js';
 import { IMAGE_SIZES, type ImageSize } from './ratios.js';
+import { resolveReference } from './references.js';
 
 export const FORMATS = ['avif', 'webp', 'jpeg', 'png'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -20,8 +21,11 @@ export interface GeneratedImagesOptions {
   cacheDir?: string;
   /** fast-glob patterns, relative to the project root, of the files scanned for usages. */
   include?: string | string[];
-  /** Gateway requests in flight. Default 4. */
-  concurrency?: number;
+  /**
+   * Gateway requests in flight: a number, or `'auto'` (the default): start at 4, grow while the
+   * gateway keeps up, shrink on 429 (pausing every request for its `Retry-After`), never above 16.
+   */
+  concurrency?: number | 'auto';
   /** A cache miss is an error instead of a gateway call. Default: `true` when env `CI` is set. */
   frozen?: boolean;
   /** Sent as `image_config.image_size` where the model supports it. Part of the cache key when set. */
@@ -34,6 +38,16 @@ export interface GeneratedImagesOptions {
   quality?: number | Partial<Record<Format, number>>;
   /** `'blur'` (tiny inline image), `'color'` (dominant colour) or `'none'`. Default `'blur'`. */
   placeholder?: Placeholder;
+  /**
+   * Image files (relative to the project root) sent with every prompt as image inputs: a brand's
+   * look, a mascot, a palette. Part of the cache key.
+   */
+  references?: string[];
+  /**
+   * A budget in US dollars for one build or `generate`: when the estimate for the misses (from the
+   * gateway's per-image price) exceeds it, fail before any request.
+   */
+  maxCost?: number;
   /** Attempts after the first for a failed generation (429, 5xx, timeouts, replies without a valid image). Default 3. */
   retries?: number;
   /** Milliseconds one gateway request may take before it counts as failed. Default 120000. */
@@ -48,7 +62,10 @@ export interface ResolvedOptions {
   style: string | null;
   cacheDir: string;
   include: string[];
-  concurrency: number;
+  concurrency: number | 'auto';
+  /** Absolute paths. */
+  references: string[];
+  maxCost: number | null;
   frozen: boolean;
   imageSize: ImageSize | null;
   formats: Format[];
@@ -67,7 +84,7 @@ export const DEFAULT_INCLUDE = ['src/**/*.{astro,html,jsx,tsx,vue,svelte,md,mdx}
 
 const KNOWN = [
   'apiKey', 'baseURL', 'model', 'style', 'cacheDir', 'include', 'concurrency', 'frozen', 'imageSize',
-  'formats', 'widths', 'quality', 'placeholder', 'retries', 'timeout',
+  'formats', 'widths', 'quality', 'placeholder', 'references', 'maxCost', 'retries', 'timeout',
 ];
 
 const optionsError = (message: string) => new GeneratedImagesError('INVALID_OPTION', message);
@@ -195,6 +212,25 @@ export function resolveOptions(
     throw optionsError(`option "placeholder" must be "blur", "color" or "none", got ${describe(placeholder)}`);
   }
 
+  let references: string[] = [];
+  if (options.references !== undefined) {
+    const list = options.references;
+    if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p.trim() === '')) {
+      throw optionsError(`option "references" must be an array of image file paths (relative to the project root), got ${describe(list)}`);
+    }
+    references = list.map((file) => resolveReference(file.trim(), context.root));
+  }
+
+  const maxCost = options.maxCost;
+  if (maxCost !== undefined && (typeof maxCost !== 'number' || !Number.isFinite(maxCost) || maxCost < 0)) {
+    throw optionsError(`option "maxCost" must be a number of US dollars >= 0, got ${describe(maxCost)}`);
+  }
+
+  const concurrency = options.concurrency ?? 'auto';
+  if (concurrency !== 'auto' && (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1)) {
+    throw optionsError(`option "concurrency" must be "auto" or an integer >= 1, got ${describe(concurrency)}`);
+  }
+
   const style = str('style', options.style);
   return {
     root: context.root,
@@ -204,7 +240,9 @@ export function resolveOptions(
     style: style === undefined ? null : style.replace(/\s+/g, ' ').trim(),
     cacheDir,
     include,
-    concurrency: positiveInteger('concurrency', options.concurrency, 4),
+    concurrency,
+    references,
+    maxCost: maxCost ?? null,
     frozen: options.frozen ?? ci,
     imageSize: options.imageSize ?? null,
     formats: options.formats === undefined ? DEFAULT_FORMATS : validateFormats(options.formats, 'option "formats"'),

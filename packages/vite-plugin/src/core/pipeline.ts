@@ -1,15 +1,19 @@
+import path from 'node:path';
+import type { ArtEntry } from './art.js';
 import type { CacheEntry } from './cache/manifest.js';
 import { CacheStore } from './cache/store.js';
 import { Gateway, redact } from './generation/gateway.js';
 import { adoptOrphan } from './generation/orphans.js';
 import { GenerationQueue } from './generation/queue.js';
+import { AdaptiveSlots, AUTO_MAX } from './generation/slots.js';
 import { cacheKey, normalizePrompt, type ImageSpec } from './key.js';
 import type { SourceLocation } from './location.js';
-import { frozenMisses, generationFailed, noApiKey, type MissRecord } from './misses.js';
+import { frozenMisses, generationFailed, noApiKey, overBudget, type MissRecord } from './misses.js';
 import { Optimizer } from './optimize/optimizer.js';
 import { planImage, plannedFiles, type ImagePlan, type PlannedVariant } from './optimize/plan.js';
 import type { Format, ResolvedOptions } from './options.js';
 import type { Ratio } from './ratios.js';
+import { ReferenceReader, resolveReference } from './references.js';
 import { createProgress, type Reporter } from './report.js';
 import type { BuildSummary, FailedImage, SummaryImage } from './summary.js';
 
@@ -22,6 +26,12 @@ export interface ImageRequest {
   formats?: Format[];
   quality?: number;
   loc?: SourceLocation;
+  /** The usage's own image inputs as written (added after the `references` option's): `/`-rooted, or relative to `referencesBase`. */
+  references?: string[];
+  /** The folder relative references are resolved from: the source file's; the project root when not given. */
+  referencesBase?: string;
+  /** Art direction: other ratios below media queries. */
+  art?: ArtEntry[];
 }
 
 /** A usage ready to render: its plan, and the inline placeholder where there is one. */
@@ -31,9 +41,21 @@ export interface ResolvedImage {
   plan: ImagePlan;
   files: PlannedVariant[];
   placeholderUrl?: string;
+  /** The art-direction images, in the order of `art`: each with its media query (a crop has the default's key). */
+  art: ArtImage[];
+}
+
+export interface ArtImage extends ResolvedImage {
+  media: string;
 }
 
 type Miss = MissRecord & { spec: ImageSpec };
+
+/** What decides a usage's cache key. */
+export type KeyRequest = Pick<ImageRequest, 'prompt' | 'ratio' | 'variant' | 'references' | 'referencesBase' | 'loc'>;
+
+/** The files a page links to: everything planned but the inline placeholder. */
+const shownFiles = (plan: ImagePlan) => plannedFiles(plan).filter((f) => !f.transform.placeholder);
 
 /**
  * The one pipeline behind the Vite plugin, the Astro integration and the CLI:
@@ -50,6 +72,10 @@ export class ImagePipeline {
   private gatewayInstance: Gateway | undefined;
   private loaded: Promise<unknown> | undefined;
   private readonly resolved = new Map<string, Promise<ResolvedImage>>();
+  readonly references: ReferenceReader;
+  /** Images this process has passed the `maxCost` check for. */
+  private budgeted = 0;
+  private unpricedWarned = false;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -57,8 +83,11 @@ export class ImagePipeline {
   ) {
     this.cache = new CacheStore(options.cacheDir);
     this.optimizer = new Optimizer(this.cache);
+    this.references = new ReferenceReader(options.root);
     this.queue = new GenerationQueue(this.cache, () => this.gateway(), {
-      concurrency: options.concurrency,
+      // With 'auto' the gateway's slots hold requests back; the queue only bounds the generations waiting on them.
+      concurrency: options.concurrency === 'auto' ? AUTO_MAX : options.concurrency,
+      referenceUrls: (spec) => Promise.all((spec.references ?? []).map((ref) => this.references.dataUrl(ref))),
       lockStaleMs: options.timeout * (options.retries + 1) + 60_000,
       onWarning: (message) => reporter.warn(message),
     });
@@ -72,6 +101,7 @@ export class ImagePipeline {
       model: this.options.model,
       retries: this.options.retries,
       timeout: this.options.timeout,
+      slots: this.options.concurrency === 'auto' ? new AdaptiveSlots() : undefined,
       onRetry: ({ attempt, delayMs, reason }) => this.reporter.warn(`retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1}): ${reason}`),
     });
     return this.gatewayInstance;
@@ -84,16 +114,24 @@ export class ImagePipeline {
   }
 
   /** The files one usage shows, by the same rules for the build, the dev server and the CLI. */
-  plan(key: string, entry: CacheEntry, request: Pick<ImageRequest, 'widths' | 'formats' | 'quality'>): ImagePlan {
+  plan(key: string, entry: CacheEntry, request: Pick<ImageRequest, 'widths' | 'formats' | 'quality'>, art?: { crop?: Ratio }): ImagePlan {
     return planImage(key, entry, {
       formats: request.formats ?? this.options.formats,
       widths: request.widths ?? this.options.widths,
       quality: this.options.quality,
-      placeholder: this.options.placeholder,
-    }, request.quality);
+      // The default image's placeholder shows behind every art-direction source.
+      placeholder: art ? 'none' : this.options.placeholder,
+    }, request.quality, art?.crop);
   }
 
-  spec(request: Pick<ImageRequest, 'prompt' | 'ratio' | 'variant'>): ImageSpec {
+  /** What identifies a usage's image. Reads its reference files (and throws, naming the usage and the file, when one is not an image). */
+  spec(request: KeyRequest): ImageSpec {
+    const { root } = this.options;
+    const user = { prompt: request.prompt, loc: request.loc };
+    const references = [
+      ...this.options.references.map((file) => this.references.reference(file)),
+      ...(request.references ?? []).map((written) => this.references.reference(resolveReference(written, root, request.referencesBase), user)),
+    ];
     return {
       model: this.options.model,
       prompt: normalizePrompt(request.prompt),
@@ -101,26 +139,51 @@ export class ImagePipeline {
       ratio: request.ratio,
       variant: request.variant,
       imageSize: this.options.imageSize,
+      ...(references.length ? { references } : {}),
     };
   }
 
-  key(request: Pick<ImageRequest, 'prompt' | 'ratio' | 'variant'>): string {
+  key(request: KeyRequest): string {
     return cacheKey(this.spec(request));
+  }
+
+  /**
+   * An art-direction image: the usage's spec at another ratio, with the
+   * default image as its last reference, so that it shows the same scene
+   * (and its key changes when the default image does).
+   */
+  artSpec(spec: ImageSpec, defaultEntry: CacheEntry, ratio: Ratio): ImageSpec {
+    const file = path.relative(this.options.root, this.cache.originalPath(defaultEntry)).split(path.sep).join('/');
+    return { ...spec, ratio, references: [...(spec.references ?? []), { file, sha256: defaultEntry.sha256 }] };
+  }
+
+  /** The generated (not cropped) art-direction images of a usage whose default image is cached, with their keys. */
+  private artSpecs(request: ImageRequest, spec: ImageSpec, defaultEntry: CacheEntry): Array<{ key: string; spec: ImageSpec; art: ArtEntry }> {
+    return (request.art ?? []).filter((art) => !art.crop).map((art) => {
+      const artSpec = this.artSpec(spec, defaultEntry, art.ratio);
+      return { key: cacheKey(artSpec), spec: artSpec, art };
+    });
   }
 
   /** Keys with no usable cache entry, with every place that wants them. Changes nothing but adopting crash orphans. */
   async misses(requests: ImageRequest[]): Promise<Map<string, Miss>> {
     await this.load();
     const misses = new Map<string, Miss>();
-    for (const request of requests) {
-      const key = this.key(request);
-      if (this.cache.get(key)) continue;
+    const add = (key: string, spec: ImageSpec, request: ImageRequest) => {
       let miss = misses.get(key);
       if (!miss) {
-        miss = { prompt: normalizePrompt(request.prompt), ratio: request.ratio, locations: [], spec: this.spec(request) };
+        miss = { prompt: spec.prompt, ratio: spec.ratio, locations: [], spec };
         misses.set(key, miss);
       }
       if (request.loc) miss.locations.push(request.loc);
+    };
+    for (const request of requests) {
+      const spec = this.spec(request);
+      const key = cacheKey(spec);
+      const entry = this.cache.get(key);
+      if (!entry) add(key, spec, request);
+      // Art-direction images are known once their default image is: until then they wait (see prepare).
+      else for (const art of this.artSpecs(request, spec, entry)) if (!this.cache.get(art.key)) add(art.key, art.spec, request);
     }
     for (const [key, miss] of misses) {
       const adopted = await adoptOrphan(this.cache, key, miss.spec);
@@ -137,16 +200,53 @@ export class ImagePipeline {
    */
   async prepare(requests: ImageRequest[]): Promise<void> {
     const misses = await this.misses(requests);
-    if (misses.size > 0) await this.generateAll(misses);
+    const later = this.artAwaitingDefault(requests, misses);
+    if (misses.size > 0) await this.generateAll(misses, later);
+    // The art-direction images of the defaults just generated.
+    if (later > 0) {
+      const art = await this.misses(requests);
+      if (art.size > 0) await this.generateAll(art);
+    }
     await Promise.all(requests.map((request) => this.resolve(request)));
     await this.cache.flush();
   }
 
-  private async generateAll(misses: Map<string, Miss>): Promise<void> {
+  /** Art-direction images to generate whose default image is itself a miss: counted in the estimate before any request. */
+  private artAwaitingDefault(requests: ImageRequest[], misses: Map<string, Miss>): number {
+    const waiting = new Set<string>();
+    for (const request of requests) {
+      const key = this.key(request);
+      if (!misses.has(key)) continue;
+      for (const art of request.art ?? []) if (!art.crop) waiting.add(`${key} ${art.ratio}`);
+    }
+    return waiting.size;
+  }
+
+  /** The estimated cost of generating `count` images: US dollars from the gateway's `/models`, or null when it gives no price. */
+  async estimate(count: number): Promise<{ pricePerImage: number; total: number } | null> {
+    const price = await this.queue.pricePerImage();
+    return price === null ? null : { pricePerImage: price, total: count * price };
+  }
+
+  /** `maxCost`: the misses of this run so far and these (with `later` still to come) must fit the budget, checked before any request. */
+  private async checkBudget(list: Miss[], later: number): Promise<void> {
+    const { maxCost, model, root } = this.options;
+    if (maxCost === null) return;
+    const count = this.budgeted + list.length + later;
+    const estimate = await this.estimate(count);
+    if (!estimate) {
+      if (!this.unpricedWarned) this.reporter.warn(`the gateway's /models gives no price per image for ${model}, so maxCost ($${maxCost}) cannot be checked; generating anyway`);
+      this.unpricedWarned = true;
+    } else if (estimate.total > maxCost + 1e-9) throw overBudget(list, later, this.budgeted, estimate, maxCost, root);
+    this.budgeted += list.length;
+  }
+
+  private async generateAll(misses: Map<string, Miss>, later = 0): Promise<void> {
     const root = this.options.root;
     const list = [...misses.values()];
     if (this.options.frozen) throw frozenMisses(list, this.options);
     if (!this.options.apiKey) throw noApiKey(list, root);
+    await this.checkBudget(list, later);
     const progress = createProgress(this.reporter, list.length);
     const failed: Array<MissRecord & { reason: string }> = [];
     await Promise.all(
@@ -198,13 +298,31 @@ export class ImagePipeline {
       entry = this.cache.get(key)!;
     }
     const plan = this.plan(key, entry, request);
+    const art = await Promise.all((request.art ?? []).map((a) => this.resolveArt(key, entry!, request, a)));
     if (!this.optimizer.isComplete(plan)) await this.optimizer.ensure(plan);
     let placeholderUrl: string | undefined;
     if (plan.placeholder && 'name' in plan.placeholder) {
       const data = await this.cache.readVariant(key, plan.placeholder.name);
       if (data) placeholderUrl = `data:image/webp;base64,${data.toString('base64')}`;
     }
-    return { key, entry, plan, files: plannedFiles(plan).filter((f) => !f.transform.placeholder), placeholderUrl };
+    return { key, entry, plan, files: shownFiles(plan), placeholderUrl, art };
+  }
+
+  /** One art-direction image: cut from the default image, or generated (when missing and allowed) with it as reference. */
+  private async resolveArt(key: string, entry: CacheEntry, request: ImageRequest, art: ArtEntry): Promise<ArtImage> {
+    let artKey = key;
+    let artEntry = entry;
+    if (!art.crop) {
+      const spec = this.artSpec(this.spec(request), entry, art.ratio);
+      artKey = cacheKey(spec);
+      if (!this.cache.get(artKey)) {
+        await this.generateAll(new Map([[artKey, { prompt: spec.prompt, ratio: spec.ratio, locations: request.loc ? [request.loc] : [], spec }]]));
+      }
+      artEntry = this.cache.get(artKey)!;
+    }
+    const plan = this.plan(artKey, artEntry, request, { crop: art.crop ? art.ratio : undefined });
+    if (!this.optimizer.isComplete(plan)) await this.optimizer.ensure(plan);
+    return { media: art.media, key: artKey, entry: artEntry, plan, files: shownFiles(plan), art: [] };
   }
 
   /**

@@ -29,4 +29,14 @@ export interface GeneratedImageBaseProps {
   width?: number;
   /** Display height; the width follows from the ratio. */
   height?: number;
+  /**
+   * Image files sent with the prompt (after the `references` option's): `/`-rooted at the project
+   * root, or relative to the source file. One string of space-separated paths, or an array.
+   */
+  references?: string | string[];
+  /**
+   * Art direction, in the syntax of `sizes`: `"(max-width: 640px) 9:16, (max-width: 1024px) 4:3"`.
+   * Each entry is generated with this image as its reference, or cut from it when it ends in `crop`.
+   */
+  art?: string;
 }

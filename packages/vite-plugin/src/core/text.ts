@@ -18,3 +18,10 @@ export function plural(count: number, word: string, many = `${word}s`): string {
 export function describeImage(image: { prompt: string; ratio: string; variant?: number }): string {
   return `${JSON.stringify(shorten(image.prompt, 70))} (${image.ratio}${image.variant ? `, variant ${image.variant}` : ''})`;
 }
+
+/** US dollars as people read them: cents at least, tenths of a cent where they matter ($0.39, $0.039, $12.00). */
+export function formatUsd(amount: number): string {
+  const rounded = Math.round(amount * 10_000) / 10_000;
+  const text = rounded.toFixed(4).replace(/0{1,2}$/, '');
+  return `$${text}`;
+}

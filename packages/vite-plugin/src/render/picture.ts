@@ -3,11 +3,14 @@ import type { Attribute, AttributeValue } from '../sources/extract.js';
 
 /**
  * How markup is written: HTML (also Svelte templates and Markdown), JSX (React,
- * Preact, Solid, MDX), or a Vue template: HTML whose URLs are bound as string
+ * Preact, MDX), Solid's JSX (whose style objects take CSS property names as
+ * CSS writes them), or a Vue template: HTML whose URLs are bound as string
  * literals, because Vue's compiler turns a static `src`/`srcset` into imports
  * of files that exist only in the build output.
  */
-export type Syntax = 'html' | 'jsx' | 'vue';
+export type Syntax = 'html' | 'jsx' | 'solid' | 'vue';
+
+const isJsx = (syntax: Syntax) => syntax === 'jsx' || syntax === 'solid';
 
 /** Attributes whose URLs Vue's `transformAssetUrls` would rewrite into imports. */
 const VUE_URL_ATTRIBUTES = new Set(['src', 'srcset']);
@@ -24,7 +27,8 @@ export type MarkupAttribute =
 
 /** What one usage renders to, independent of syntax. */
 export interface PictureModel {
-  sources: Array<{ type: string; srcset: string; sizes: MarkupAttribute }>;
+  /** Art direction's sources carry their media query and their own box (browsers size the `<img>` from the chosen source's width and height). */
+  sources: Array<{ media?: string; type: string; srcset: string; sizes: MarkupAttribute; width?: number; height?: number }>;
   img: MarkupAttribute[];
   picture: MarkupAttribute[];
 }
@@ -54,17 +58,33 @@ function fromProp(prop: Attribute | string | undefined, name: string, fallback?:
   return { raw: prop.raw };
 }
 
-/** Builds the picture's model: one `<source>` per format with its srcset, and an `<img>` that reserves its box. */
-export function pictureModel(plan: ImagePlan, props: RenderProps, url: (name: string) => string, placeholderUrl?: string): PictureModel {
-  const largest = plan.fallback;
-  const width = props.width ?? (props.height ? Math.round((props.height * plan.width) / plan.height) : largest.width);
-  const height = props.height ?? Math.round((width * plan.height) / plan.width);
+/** The box an image is shown in: the display size asked for, else its largest file's; the other side from its ratio. */
+function box(plan: ImagePlan, props: Pick<RenderProps, 'width' | 'height'>): { width: number; height: number } {
+  const width = props.width ?? (props.height ? Math.round((props.height * plan.width) / plan.height) : plan.fallback.width);
+  return { width, height: props.height ?? Math.round((width * plan.height) / plan.width) };
+}
+
+/** An art-direction image of the picture: below `media`, this plan's files. */
+export interface ArtSource {
+  media: string;
+  plan: ImagePlan;
+}
+
+/**
+ * Builds the picture's model: one `<source>` per format with its srcset (art
+ * direction's first, each with its media query and box), and an `<img>` that
+ * reserves its box.
+ */
+export function pictureModel(plan: ImagePlan, props: RenderProps, url: (name: string) => string, placeholderUrl?: string, art: ArtSource[] = []): PictureModel {
+  const { width, height } = box(plan, props);
   const sizes = fromProp(props.sizes, 'sizes', `(min-width: ${width}px) ${width}px, 100vw`)!;
-  const sources = plan.sources.map((source) => ({
-    type: MIME[source.format],
-    srcset: source.variants.map((v) => `${url(v.name)} ${v.width}w`).join(', '),
-    sizes,
-  }));
+  const srcset = (source: ImagePlan['sources'][number]) => source.variants.map((v) => `${url(v.name)} ${v.width}w`).join(', ');
+  const sources: PictureModel['sources'] = art.flatMap(({ media, plan: artPlan }) => {
+    // Its own box at the same display width: the aspect ratio is right below its media query before a byte arrives.
+    const artBox = box(artPlan, { width: props.width ?? (props.height ? undefined : artPlan.fallback.width), height: props.width ? undefined : props.height });
+    return artPlan.sources.map((source) => ({ media, type: MIME[source.format], srcset: srcset(source), sizes, width: artBox.width, height: artBox.height }));
+  });
+  sources.push(...plan.sources.map((source) => ({ type: MIME[source.format], srcset: srcset(source), sizes })));
 
   const style: Array<[string, string]> = [['max-width', '100%'], ['height', 'auto']];
   if (plan.placeholder && 'color' in plan.placeholder) style.push(['background-color', plan.placeholder.color]);
@@ -128,22 +148,22 @@ function cssText(style: Array<[string, string]>): string {
   return style.map(([property, value]) => `${property}:${value}`).join(';');
 }
 
-/** A style object literal for JSX: React and Preact take camelCased properties (custom properties as written). */
-function styleObject(style: Array<[string, string]>): string {
-  const key = (property: string) => (property.startsWith('--') ? property : property.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+/** A style object literal: React and Preact take camelCased properties (custom properties as written), Solid CSS's own names. */
+function styleObject(style: Array<[string, string]>, syntax: Syntax): string {
+  const key = (property: string) => (syntax === 'solid' || property.startsWith('--') ? property : property.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
   return `{${style.map(([property, value]) => `${JSON.stringify(key(property))}: ${JSON.stringify(value)}`).join(', ')}}`;
 }
 
 function writeStyle(attr: Extract<MarkupAttribute, { style: unknown }>, syntax: Syntax): string {
   const all = attr.css ? [...attr.style, ...declarations(attr.css)] : attr.style;
-  if (syntax !== 'jsx') {
+  if (!isJsx(syntax)) {
     // An expression in an HTML-like syntax (Vue `:style`, Svelte `style={…}`): the framework merges it with the static style.
     return ` style="${escapeHtml(cssText(all))}"${attr.expression ? ` ${attr.expression.raw}` : ''}`;
   }
-  if (!attr.expression) return ` style={${styleObject(all)}}`;
+  if (!attr.expression) return ` style={${styleObject(all, syntax)}}`;
   // The user's style is an expression: spread it over ours so theirs wins.
   const raw = attr.expression.raw;
-  return ` style={{...${styleObject(all)}, ...(${raw.slice(raw.indexOf('{') + 1, raw.lastIndexOf('}'))})}}`;
+  return ` style={{...${styleObject(all, syntax)}, ...(${raw.slice(raw.indexOf('{') + 1, raw.lastIndexOf('}'))})}}`;
 }
 
 function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
@@ -158,7 +178,7 @@ function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
       continue;
     }
     const { name, value } = attr;
-    if (syntax === 'jsx') {
+    if (isJsx(syntax)) {
       const jsxName = JSX_NAMES[name] ?? name;
       if (typeof value === 'number') out += ` ${jsxName}={${value}}`;
       else if (typeof value === 'boolean') out += value ? ` ${jsxName}` : '';
@@ -172,9 +192,14 @@ function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): string {
 
 /** Writes the model as markup in the given syntax; the result replaces the `<GeneratedImage>` element. */
 export function renderPicture(model: PictureModel, syntax: Syntax): string {
-  const close = syntax === 'jsx' ? ' />' : '>';
+  const close = isJsx(syntax) ? ' />' : '>';
   const sources = model.sources
-    .map((s) => `<source${writeAttributes([{ name: 'type', value: s.type }, { name: 'srcset', value: s.srcset }, s.sizes], syntax)}${close}`)
+    .map((s) => {
+      const attrs: MarkupAttribute[] = [{ name: 'type', value: s.type }, { name: 'srcset', value: s.srcset }, s.sizes];
+      if (s.media !== undefined) attrs.unshift({ name: 'media', value: s.media });
+      if (s.width !== undefined && s.height !== undefined) attrs.push({ name: 'width', value: s.width }, { name: 'height', value: s.height });
+      return `<source${writeAttributes(attrs, syntax)}${close}`;
+    })
     .join('');
   return `<picture${writeAttributes(model.picture, syntax)}>${sources}<img${writeAttributes(model.img, syntax)}${close}</picture>`;
 }

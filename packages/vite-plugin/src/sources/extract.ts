@@ -1,5 +1,8 @@
 import { diagnostic, GeneratedImagesError, isError, type Diagnostic } from '../core/errors.js';
+import { decodeHTMLAttribute, decodeHTMLStrict } from 'entities';
 import { locator, type SourceLocation } from '../core/location.js';
+import { skipExpression, skipQuoted } from './languages/expression.js';
+import { elementStarts, languageOf } from './languages/index.js';
 
 /** How an attribute's value was written, as far as the build can know it without running code. */
 export type AttributeValue =
@@ -42,62 +45,42 @@ export function mayContainUsage(code: string): boolean {
   return code.includes(OPEN);
 }
 
-const ENTITIES: Record<string, string> = { quot: '"', apos: "'", amp: '&', lt: '<', gt: '>', nbsp: '\u00a0' };
-
-/** HTML, JSX and Astro attribute strings all decode character references. */
-export function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (match, ref: string) => {
-    if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : match;
-    }
-    return ENTITIES[ref.toLowerCase()] ?? match;
-  });
-}
-
 /**
- * Regions in which a `<GeneratedImage` is text, not a usage: HTML comments,
- * JS comments inside JSX braces are handled by the brace reader, and
- * Markdown code fences (documentation that shows the tag).
+ * Attribute strings decode character references as their language does: HTML
+ * (and the templates built on it) as a browser does in an attribute, legacy
+ * references without `;` included; JSX and MDX only complete references.
  */
-function ignoredRegions(code: string, markdown: boolean): Array<[number, number]> {
-  const regions: Array<[number, number]> = [];
-  const comment = /<!--[\s\S]*?(?:-->|$)/g;
-  for (let m; (m = comment.exec(code)); ) regions.push([m.index, m.index + m[0].length]);
-  if (markdown) {
-    const fence = /^( {0,3})(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^\1?\2[`~]*[ \t]*$|(?![\s\S]))/gm;
-    for (let m; (m = fence.exec(code)); ) regions.push([m.index, m.index + m[0].length]);
-  }
-  return regions;
+function decoderFor(file: string): (text: string) => string {
+  const language = languageOf(file);
+  return language === 'mdx' || language === 'js' || language === 'jsx' || language === 'ts' || language === 'tsx' ? decodeHTMLStrict : decodeHTMLAttribute;
 }
 
 /**
  * Finds every `<GeneratedImage …>` element in a source file of any supported
- * syntax (HTML, JSX/TSX, Astro, Vue and Svelte templates, Markdown, MDX).
- * It reads attributes the way those syntaxes write them and never evaluates
- * code: a value in braces is either a literal or an expression.
+ * syntax (HTML, JSX/TSX, Astro, Vue and Svelte templates, Markdown, MDX):
+ * only where the file's own language renders it as an element (see
+ * `languages/`), never in comments, strings, code or raw text. It reads
+ * attributes the way those syntaxes write them and never evaluates code: a
+ * value in braces is either a literal or an expression.
  */
 export function extractTags(code: string, file: string): ExtractResult {
   const tags: Tag[] = [];
   const errors: Diagnostic[] = [];
   if (!mayContainUsage(code)) return { tags, errors };
   const at = locator(code, file);
-  const ignored = ignoredRegions(code, /\.mdx?$/i.test(file));
+  const decode = decoderFor(file);
+  let starts: number[];
+  try {
+    starts = elementStarts(code, file, TAG, at);
+  } catch (error) {
+    if (!isError(error, 'INVALID_USAGE')) throw error;
+    return { tags, errors: [diagnostic(error.message, error.locations[0]!)] };
+  }
   let from = 0;
-  for (;;) {
-    const start = code.indexOf(OPEN, from);
-    if (start < 0) break;
-    from = start + OPEN.length;
-    const next = code[from];
-    // `<GeneratedImages`, `<GeneratedImage.Foo`: another identifier, not our tag.
-    if (next !== undefined && !/[\s/>]/.test(next)) continue;
-    const skip = ignored.find(([a, b]) => start >= a && start < b);
-    if (skip) {
-      from = skip[1];
-      continue;
-    }
+  for (const start of starts) {
+    if (start < from) continue;
     try {
-      const tag = readTag(code, start, at);
+      const tag = readTag(code, start, at, decode);
       tags.push(tag);
       from = tag.end;
     } catch (error) {
@@ -108,7 +91,7 @@ export function extractTags(code: string, file: string): ExtractResult {
   return { tags, errors };
 }
 
-function readTag(code: string, start: number, at: (offset: number) => SourceLocation): Tag {
+function readTag(code: string, start: number, at: (offset: number) => SourceLocation, decode: (text: string) => string): Tag {
   const attributes: Attribute[] = [];
   let i = start + OPEN.length;
   for (;;) {
@@ -164,7 +147,7 @@ function readTag(code: string, start: number, at: (offset: number) => SourceLoca
       const close = code.indexOf(quote, j + 1);
       if (close < 0) throw invalid(`the value of ${name} has no closing ${quote}`, at(j));
       end = close + 1;
-      value = { kind: 'string', value: decodeEntities(code.slice(j + 1, close)) };
+      value = { kind: 'string', value: decode(code.slice(j + 1, close)) };
     } else if (quote === '{') {
       end = readBraces(code, j, at);
       value = staticValue(code.slice(j + 1, end - 1));
@@ -174,7 +157,7 @@ function readTag(code: string, start: number, at: (offset: number) => SourceLoca
       let text = m[0];
       if (text.endsWith('/') && code[j + text.length] === '>') text = text.slice(0, -1);
       end = j + text.length;
-      value = { kind: 'string', value: decodeEntities(text) };
+      value = { kind: 'string', value: decode(text) };
     }
     attributes.push({ name, value, raw: code.slice(attrStart, end), loc: at(attrStart) });
     i = end;
@@ -183,52 +166,9 @@ function readTag(code: string, start: number, at: (offset: number) => SourceLoca
 
 /** Returns the offset just past the `}` matching the `{` at `open`, skipping strings, template literals and comments. */
 function readBraces(code: string, open: number, at: (offset: number) => SourceLocation): number {
-  let depth = 0;
-  let i = open;
-  while (i < code.length) {
-    const c = code[i]!;
-    if (c === '{') depth++;
-    else if (c === '}') {
-      depth--;
-      if (depth === 0) return i + 1;
-    } else if (c === '"' || c === "'") {
-      i = skipString(code, i, c);
-      continue;
-    } else if (c === '`') {
-      i = skipTemplate(code, i, at);
-      continue;
-    } else if (c === '/' && code[i + 1] === '/') {
-      const nl = code.indexOf('\n', i);
-      i = nl < 0 ? code.length : nl;
-      continue;
-    } else if (c === '/' && code[i + 1] === '*') {
-      const close = code.indexOf('*/', i + 2);
-      i = close < 0 ? code.length : close + 2;
-      continue;
-    }
-    i++;
-  }
-  throw invalid(`unbalanced "{" in <${TAG}>: the expression is never closed`, at(open));
-}
-
-function skipString(code: string, i: number, quote: string): number {
-  i++;
-  while (i < code.length && code[i] !== quote) {
-    if (code[i] === '\\') i++;
-    if (code[i] === '\n') break;
-    i++;
-  }
-  return i + 1;
-}
-
-function skipTemplate(code: string, i: number, at: (offset: number) => SourceLocation): number {
-  i++;
-  while (i < code.length && code[i] !== '`') {
-    if (code[i] === '\\') i += 2;
-    else if (code[i] === '$' && code[i + 1] === '{') i = readBraces(code, i + 1, at);
-    else i++;
-  }
-  return i + 1;
+  const { end, closed } = skipExpression(code, open, code.length, 'js');
+  if (!closed) throw invalid(`unbalanced "{" in <${TAG}>: the expression is never closed`, at(open));
+  return end;
 }
 
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
@@ -290,7 +230,7 @@ function splitTopLevel(list: string): string[] {
   for (let i = 0; i < list.length; i++) {
     const c = list[i]!;
     if (c === '"' || c === "'" || c === '`') {
-      const end = c === '`' ? list.indexOf('`', i + 1) : skipString(list, i, c) - 1;
+      const end = c === '`' ? list.indexOf('`', i + 1) : skipQuoted(list, i, list.length) - 1;
       current += list.slice(i, end + 1);
       i = end;
       continue;

@@ -42,7 +42,11 @@ export async function scanProject(options: ScanOptions): Promise<Required<UsageS
         // Deleted between the glob and the read: nothing to scan.
       }
       // Astro components render in Node at build time: a prompt from an expression is resolved during render.
-      const interpret = { allowDynamicPrompt: options.allowDynamicPrompt || file.endsWith('.astro') };
+      const interpret = {
+        allowDynamicPrompt: options.allowDynamicPrompt || file.endsWith('.astro'),
+        // In Astro these render through the component, which resolves relative references against the root.
+        referencesFromRoot: options.allowDynamicPrompt && /\.(astro|mdx?)$/.test(file),
+      };
       perFile.push(mayContainUsage(code) ? findUsages(code, file, interpret) : { usages: [], errors: [], warnings: [] });
     }
   }

@@ -1,12 +1,26 @@
+import MagicString, { type SourceMap } from 'magic-string';
 import type { Usage } from './usage.js';
 
-/** The source with each usage's element replaced by its markup (`rendered[i]` for `usages[i]`, in source order). */
+export interface Spliced {
+  code: string;
+  /** Maps the result back to the source: everything after a replaced usage keeps its own line and column. */
+  map: SourceMap;
+}
+
+function edit(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[]): MagicString {
+  const s = new MagicString(code);
+  usages.forEach((usage, i) => s.overwrite(usage.start, usage.end, rendered[i]!));
+  return s;
+}
+
+/** The source with each usage's element replaced by its markup (`rendered[i]` for `usages[i]`), and its source map. */
+export function spliceUsages(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[], file: string): Spliced {
+  const s = edit(code, usages, rendered);
+  // 'boundary': one mapping per word, as Vite's and Astro's own plugins generate, so columns map too.
+  return { code: s.toString(), map: s.generateMap({ source: file, file, includeContent: true, hires: 'boundary' }) };
+}
+
+/** The source with each usage's element replaced by its markup, where no map is wanted (rendered HTML). */
 export function replaceUsages(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[]): string {
-  let out = '';
-  let last = 0;
-  usages.forEach((usage, i) => {
-    out += code.slice(last, usage.start) + rendered[i];
-    last = usage.end;
-  });
-  return out + code.slice(last);
+  return usages.length === 0 ? code : edit(code, usages, rendered).toString();
 }

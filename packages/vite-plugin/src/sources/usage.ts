@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { parseArt, type ArtEntry } from '../core/art.js';
 import { diagnostic, type Diagnostic } from '../core/errors.js';
 import type { SourceLocation } from '../core/location.js';
 import { FORMATS, type Format } from '../core/options.js';
@@ -29,6 +31,11 @@ export interface Usage {
   style?: Attribute;
   /** Every other attribute, passed through to the `<img>` exactly as written. */
   passthrough: Attribute[];
+  /** Image inputs as written: `/`-rooted, or relative to `referencesBase` (the source file's folder). */
+  references?: string[];
+  referencesBase?: string;
+  /** Art direction: other ratios below media queries. */
+  art?: ArtEntry[];
 }
 
 export interface UsageScan {
@@ -39,7 +46,7 @@ export interface UsageScan {
   dynamic?: SourceLocation[];
 }
 
-const PROPS = ['prompt', 'ratio', 'alt', 'variant', 'widths', 'sizes', 'formats', 'quality', 'loading', 'decoding', 'width', 'height', 'style'];
+const PROPS = ['prompt', 'ratio', 'alt', 'variant', 'widths', 'sizes', 'formats', 'quality', 'loading', 'decoding', 'width', 'height', 'style', 'references', 'art'];
 /** Attributes users commonly mean for the `<img>`; never flagged as misspellings. */
 const COMMON_ATTRIBUTES = new Set(['class', 'classname', 'id', 'title', 'style', 'role', 'fetchpriority', 'crossorigin', 'referrerpolicy', 'key', 'slot', 'pictureattributes', 'itemprop', 'tabindex', 'draggable', 'hidden', 'lang', 'dir', 'is', 'ref', 'ismap', 'usemap']);
 
@@ -90,6 +97,11 @@ function valueOf(attr: Attribute): AttributeValue {
 export interface InterpretOptions {
   /** Astro renders components at build time, so a prompt from an expression is resolved during render, not an error. */
   allowDynamicPrompt?: boolean;
+  /**
+   * Relative `references` resolve against the project root instead of the file: in Astro, whose
+   * `.astro` and Markdown usages render through the component, which is given props but not its file.
+   */
+  referencesFromRoot?: boolean;
 }
 
 const allowedRatios = () => RATIOS.map((r) => `"${r}"`).join(', ');
@@ -217,8 +229,53 @@ export function interpretTag(tag: Tag, options: InterpretOptions = {}): { usage:
   if (loading?.kind === 'string' && !['lazy', 'eager'].includes(loading.value)) {
     errors.push(diagnostic(`loading must be "lazy" or "eager", got ${JSON.stringify(loading.value)}`, usage.loading!.loc));
   }
+  readImageInputs(byProp, usage, errors, nonLiteral, !options.referencesFromRoot);
   for (const key of ['widths', 'formats', 'quality', 'width', 'height'] as const) if (usage[key] === undefined) delete usage[key];
   return { usage: errors.length ? null : usage, errors, warnings };
+}
+
+/** A Vue binding's array of string literals (`:references="['a.png', 'b.png']"`), or undefined when it is anything else. */
+function stringArray(code: string): string[] | undefined {
+  const body = /^\s*\[([^]*)\]\s*$/.exec(code)?.[1];
+  if (body === undefined) return undefined;
+  const items = body.split(',').map((item) => item.trim()).filter(Boolean);
+  const values = items.map((item) => /^(['"`])([^'"`\\]*)\1$/.exec(item)?.[2]);
+  return values.every((v) => v !== undefined) ? (values as string[]) : undefined;
+}
+
+/** `references` (paths, as one space-separated string or an array of string literals) and `art` (a string in the syntax of `sizes`). */
+function readImageInputs(
+  byProp: Map<string, Attribute>,
+  usage: Usage,
+  errors: Diagnostic[],
+  nonLiteral: (prop: string, attr: Attribute, allowed: string) => Diagnostic,
+  fromFile: boolean,
+): void {
+  const referencesAttr = byProp.get('references');
+  if (referencesAttr) {
+    const value = valueOf(referencesAttr);
+    const list = value.kind === 'string' ? value.value.split(/\s+/).filter(Boolean)
+      : value.kind === 'array' ? value.value
+      : value.kind === 'expression' ? stringArray(value.code)
+      : undefined;
+    if (list === undefined) errors.push(nonLiteral('references', referencesAttr, 'e.g. references="/brand/look.png ./mascot.webp" or references={["/brand/look.png"]}'));
+    else if (list.length === 0 || list.some((p) => typeof p !== 'string' || p.trim() === '')) {
+      errors.push(diagnostic(`references must be image file paths, got ${JSON.stringify(list)}`, referencesAttr.loc));
+    } else {
+      usage.references = (list as string[]).map((p) => p.trim());
+      if (fromFile) usage.referencesBase = path.dirname(usage.loc.file);
+    }
+  }
+  const artAttr = byProp.get('art');
+  if (artAttr) {
+    const value = valueOf(artAttr);
+    if (value.kind !== 'string') errors.push(nonLiteral('art', artAttr, 'e.g. art="(max-width: 640px) 9:16, (max-width: 1024px) 4:3"'));
+    else {
+      const art = parseArt(value.value);
+      if (typeof art === 'string') errors.push(diagnostic(`invalid art ${JSON.stringify(value.value)}: ${art}`, artAttr.loc));
+      else usage.art = art;
+    }
+  }
 }
 
 /** The one extractor for every syntax: finds the tags in a file and interprets their props. */

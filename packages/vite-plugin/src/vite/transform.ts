@@ -1,7 +1,7 @@
 import { invalidUsages } from '../core/errors.js';
 import type { Syntax } from '../render/picture.js';
 import { renderUsage } from '../render/usage.js';
-import { replaceUsages } from '../sources/splice.js';
+import { spliceUsages, type Spliced } from '../sources/splice.js';
 import { findUsages } from '../sources/usage.js';
 import type { Session } from './session.js';
 
@@ -16,8 +16,8 @@ export interface RenderTarget {
   devUrl?: (name: string) => string;
 }
 
-/** The source with every usage replaced by its markup; undefined when it has none. Throws an INVALID_USAGE error listing each bad one. */
-export async function renderUsagesIn(session: Session, code: string, target: RenderTarget): Promise<string | undefined> {
+/** The source with every usage replaced by its markup, and its source map; undefined when it has none. Throws an INVALID_USAGE error listing each bad one. */
+export async function renderUsagesIn(session: Session, code: string, target: RenderTarget): Promise<Spliced | undefined> {
   const scan = findUsages(code, target.file);
   scan.warnings.forEach((w) => session.warnOnce(w));
   if (scan.errors.length) throw invalidUsages(scan.errors, session.config.root);
@@ -26,9 +26,9 @@ export async function renderUsagesIn(session: Session, code: string, target: Ren
     scan.usages.map(async (usage) => {
       if (session.dev) return session.dev.render(usage, target.syntax, target.onReady, target.file, target.devUrl);
       const image = await session.pipeline.resolve(usage);
-      session.output?.refer(target.environment, image);
+      for (const shown of [image, ...image.art]) session.output?.refer(target.environment, shown);
       return renderUsage(usage, image, (name) => session.buildUrl(name), target.syntax);
     }),
   );
-  return replaceUsages(code, scan.usages, rendered);
+  return spliceUsages(code, scan.usages, rendered, target.file);
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { GeneratedImagesError } from '../errors.js';
+import type { ReferenceFile } from '../key.js';
 import type { Format } from '../options.js';
 import type { ImageSize, Ratio } from '../ratios.js';
 import { readManifestText } from './manifest-text.js';
@@ -17,6 +18,8 @@ export interface Transform {
   effort: number;
   /** Present on the tiny inline placeholder, which is not offered in `srcset`. */
   placeholder?: true;
+  /** Art direction's `crop`: cut to this ratio (sharp's attention crop) before scaling. */
+  crop?: Ratio;
 }
 
 export interface VariantEntry {
@@ -42,6 +45,10 @@ export interface CacheEntry {
   sha256: string;
   createdAt: string;
   modelText: string | null;
+  /** US dollars the gateway reported for it (`usage.cost`), when it did. */
+  cost?: number;
+  /** The image inputs it was generated with, in order; absent when none. */
+  references?: ReferenceFile[];
   /** Whether the original has an alpha channel: the fallback is then PNG, not JPEG. */
   hasAlpha?: boolean;
   /** Dominant colour, for `placeholder: 'color'`. */

@@ -3,6 +3,7 @@ import type { APIConnectionError, APIError } from 'openai';
 import { GeneratedImagesError, isError } from '../errors.js';
 import type { ImageSize, Ratio } from '../ratios.js';
 import { parseReply, type GenerationResult, type ImageChatCompletion } from './reply.js';
+import type { RequestOutcome, RequestSlots } from './slots.js';
 
 /** Output tokens a single image needs (~1,300 on Gemini image models) with headroom, so the gateway does not reserve a whole context window of credit. */
 export const MAX_TOKENS = 4096;
@@ -12,6 +13,8 @@ export interface GenerationRequest {
   prompt: string;
   ratio: Ratio;
   imageSize: ImageSize | null;
+  /** Image inputs, sent before the text as `data:` URLs (already checked and downscaled). */
+  references?: string[];
 }
 
 export interface GatewayOptions {
@@ -24,6 +27,8 @@ export interface GatewayOptions {
   timeout: number;
   /** First backoff step in milliseconds (doubles per attempt) when the gateway gives no Retry-After. */
   backoffMs?: number;
+  /** Admission of each attempt (`concurrency: 'auto'`); without it every attempt starts at once. */
+  slots?: RequestSlots;
   /** Called before each retry, for progress output. */
   onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
 }
@@ -35,6 +40,8 @@ const isConnectionError = (error: unknown): error is APIConnectionError => !!sdk
 
 export interface ModelCheck {
   warning?: string;
+  /** US dollars per image from the model's `pricing.image`; null when the gateway gives none. */
+  pricePerImage: number | null;
 }
 
 /** A generation that will not succeed by trying again (or that ran out of attempts). */
@@ -44,6 +51,14 @@ interface ModelInfo {
   id: string;
   architecture?: { output_modalities?: string[] };
   output_modalities?: string[];
+  pricing?: { image?: unknown };
+}
+
+/** OpenRouter-style `pricing.image`: USD per image, as a string (a number is taken too). */
+function imagePrice(model: ModelInfo | undefined): number | null {
+  const value = model?.pricing?.image;
+  const price = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : NaN;
+  return Number.isFinite(price) && price >= 0 ? price : null;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -103,7 +118,13 @@ export class Gateway {
   private async requestImage(request: GenerationRequest, signal?: AbortSignal): Promise<ImageChatCompletion> {
     const body = {
       model: this.options.model,
-      messages: [{ role: 'user' as const, content: request.prompt }],
+      // Image inputs go before the text, as the seed's "Image Inputs" shows; without any, the plain string as before.
+      messages: [{
+        role: 'user' as const,
+        content: request.references?.length
+          ? [...request.references.map((url) => ({ type: 'image_url', image_url: { url } })), { type: 'text', text: request.prompt }]
+          : request.prompt,
+      }],
       modalities: ['image', 'text'],
       image_config: { aspect_ratio: request.ratio, ...(request.imageSize ? { image_size: request.imageSize } : {}) },
       max_tokens: MAX_TOKENS,
@@ -126,12 +147,12 @@ export class Gateway {
       models = Array.isArray(page?.data) ? page.data : [];
     } catch (error) {
       if (isAPIError(error) && error.status !== undefined && [401, 402, 403].includes(error.status)) throw this.fatal(error);
-      return { warning: `could not list the gateway's models (${this.describe(error)}); trying ${this.options.model} anyway` };
+      return { warning: `could not list the gateway's models (${this.describe(error)}); trying ${this.options.model} anyway`, pricePerImage: null };
     }
     const outputs = (m: ModelInfo) => m.architecture?.output_modalities ?? m.output_modalities ?? [];
     const model = models.find((m) => m.id === this.options.model);
     if (!model) {
-      return { warning: `the gateway's model list does not include ${this.options.model}; trying it anyway` };
+      return { warning: `the gateway's model list does not include ${this.options.model}; trying it anyway`, pricePerImage: null };
     }
     if (!outputs(model).includes('image')) {
       const imageModels = models.filter((m) => outputs(m).includes('image')).map((m) => m.id);
@@ -141,7 +162,7 @@ export class Gateway {
           '. Set the model option to one of them.',
       );
     }
-    return {};
+    return { pricePerImage: imagePrice(model) };
   }
 
   /** Generates one image, retrying 429, 5xx, timeouts, dropped connections and unusable replies with backoff. */
@@ -152,8 +173,12 @@ export class Gateway {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       signal?.throwIfAborted();
       let delay: number | undefined;
+      const release = (await this.options.slots?.acquire(signal)) ?? (() => {});
+      let outcome: RequestOutcome = { kind: 'failed' };
       try {
         const reply = await this.requestImage(request, signal);
+        outcome = { kind: 'ok' };
+        release(outcome);
         const result = await parseReply(reply, request);
         // The model's text goes into the committed manifest: a gateway that echoes the token must not put it there.
         return { ...result, modelText: result.modelText && redact(result.modelText, this.options.apiKey), attempts: attempt };
@@ -163,6 +188,9 @@ export class Gateway {
         if (!(isAPIError(error) || isConnectionError(error) || isError(error, 'INVALID_REPLY') || error instanceof SyntaxError)) throw error;
         lastReason = this.describe(error);
         if (isAPIError(error)) delay = retryAfterMs(error.headers);
+        if (isAPIError(error) && error.status === 429) outcome = { kind: 'throttled', retryAfterMs: delay };
+      } finally {
+        release(outcome);
       }
       if (attempt === attempts) break;
       // Exponential backoff with jitter unless the gateway said when; never more than a minute.

@@ -2,7 +2,7 @@ import type { CacheEntry } from '../cache/manifest.js';
 import type { CacheStore } from '../cache/store.js';
 import { fullPrompt, type ImageSpec } from '../key.js';
 import { createLimit } from '../limit.js';
-import type { Gateway } from './gateway.js';
+import type { Gateway, ModelCheck } from './gateway.js';
 
 /** What one generation came to: the stored entry, and whether this process paid for it. */
 export interface Generated {
@@ -14,7 +14,10 @@ export interface Generated {
 }
 
 export interface QueueSettings {
+  /** Generations at once; with `'auto'` the gateway's request slots decide, up to their maximum. */
   concurrency: number;
+  /** The `data:` URLs of a spec's references, as they are sent. */
+  referenceUrls(spec: ImageSpec): Promise<string[]>;
   /** How old a key's lock must be before a live-looking holder is presumed gone. */
   lockStaleMs: number;
   onWarning(message: string): void;
@@ -28,7 +31,7 @@ export interface QueueSettings {
 export class GenerationQueue {
   private readonly inFlight = new Map<string, Promise<Generated>>();
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
-  private modelChecked: Promise<void> | undefined;
+  private modelChecked: Promise<ModelCheck> | undefined;
 
   constructor(
     private readonly cache: CacheStore,
@@ -49,13 +52,22 @@ export class GenerationQueue {
     return promise;
   }
 
-  private checkModel(): Promise<void> {
-    this.modelChecked ??= this.gateway()
-      .checkModel()
-      .then(({ warning }) => {
-        if (warning) this.settings.onWarning(warning);
-      });
+  /** The model check, once per queue: `/models` also says what an image costs. */
+  private checkModel(): Promise<ModelCheck> {
+    if (!this.modelChecked) {
+      this.modelChecked = this.gateway()
+        .checkModel()
+        .then((check) => {
+          if (check.warning) this.settings.onWarning(check.warning);
+          return check;
+        });
+    }
     return this.modelChecked;
+  }
+
+  /** US dollars per image from the gateway's `/models`, or null when it gives no price. */
+  async pricePerImage(): Promise<number | null> {
+    return (await this.checkModel()).pricePerImage;
   }
 
   private async run(key: string, spec: ImageSpec): Promise<Generated> {
@@ -68,7 +80,8 @@ export class GenerationQueue {
       await this.cache.load();
       const done = this.cache.get(key);
       if (done) return { entry: done, requested: false, cost: null };
-      const result = await this.gateway().generate({ prompt: fullPrompt(spec), ratio: spec.ratio, imageSize: spec.imageSize });
+      const references = await this.settings.referenceUrls(spec);
+      const result = await this.gateway().generate({ prompt: fullPrompt(spec), ratio: spec.ratio, imageSize: spec.imageSize, references });
       const entry = await this.cache.putOriginal(
         key,
         result.data,
@@ -85,6 +98,8 @@ export class GenerationQueue {
           modelText: result.modelText,
           hasAlpha: result.hasAlpha,
           color: result.color,
+          ...(result.cost !== null ? { cost: result.cost } : {}),
+          ...(spec.references?.length ? { references: spec.references } : {}),
         },
         result.extension,
       );

@@ -79,7 +79,11 @@ export class Optimizer {
     const raw = { width: info.width, height: info.height, channels: info.channels };
     await Promise.all(
       variants.map(async (variant) => {
-        const output = await this.work(() => encode(sharp(data, { raw }).resize({ width: variant.width, withoutEnlargement: true }), variant.transform).toBuffer({ resolveWithObject: true }));
+        // Art direction's crop: sharp's attention strategy picks the part of the picture that holds the eye.
+        const resize = variant.transform.crop
+          ? { width: variant.width, height: variant.height, fit: 'cover' as const, position: sharp.strategy.attention, withoutEnlargement: true }
+          : { width: variant.width, withoutEnlargement: true };
+        const output = await this.work(() => encode(sharp(data, { raw }).resize(resize), variant.transform).toBuffer({ resolveWithObject: true }));
         // Written outside the pool: a core never waits on the disk.
         await this.cache.putVariant(key, variant.name, output.data, { width: output.info.width, height: output.info.height, transform: variant.transform });
         this.encoded++;

@@ -1,6 +1,7 @@
 import type { CacheEntry, Transform } from '../cache/manifest.js';
 import { sha256 } from '../key.js';
 import type { Format, Placeholder } from '../options.js';
+import type { Ratio } from '../ratios.js';
 
 /** Which optimized files one usage shows, and their names: decided from the manifest alone, never by decoding. */
 
@@ -53,38 +54,50 @@ export function capWidths(widths: number[], sourceWidth: number): number[] {
   return [...new Set(capped)].sort((a, b) => a - b);
 }
 
-function planVariant(key: string, entry: CacheEntry, width: number, transform: Transform): PlannedVariant {
+/**
+ * The largest box of `ratio` inside the image: what art direction's `crop`
+ * cuts out (where, sharp's attention strategy decides when encoding).
+ */
+export function cropBox(width: number, height: number, ratio: Ratio): { width: number; height: number } {
+  const [w, h] = ratio.split(':').map(Number) as [number, number];
+  return width / height > w / h ? { width: Math.round((height * w) / h), height } : { width, height: Math.round((width * h) / w) };
+}
+
+function planVariant(key: string, entry: CacheEntry, size: { width: number; height: number }, width: number, transform: Transform): PlannedVariant {
   // Keyed by the source's bytes and the transform, never by decoding anything.
-  const t = sha256(`${entry.sha256}\n${width}\n${transform.format}\n${transform.quality}\n${transform.effort}${transform.placeholder ? '\nplaceholder' : ''}`).slice(0, 8);
+  const t = sha256(`${entry.sha256}\n${width}\n${transform.format}\n${transform.quality}\n${transform.effort}${transform.placeholder ? '\nplaceholder' : ''}${transform.crop ? `\ncrop ${transform.crop}` : ''}`).slice(0, 8);
   return {
     name: `${key}-${width}-${t}.${EXTENSION[transform.format]}`,
     width,
-    height: Math.max(1, Math.round((width * entry.height) / entry.width)),
+    height: Math.max(1, Math.round((width * size.height) / size.width)),
     transform,
   };
 }
 
-export function planImage(key: string, entry: CacheEntry, settings: OptimizeSettings, quality?: number): ImagePlan {
-  const widths = capWidths(settings.widths, entry.width);
+/** The files of one image; with `crop`, of the part of it at that ratio (never wider than that part: nothing is upscaled). */
+export function planImage(key: string, entry: CacheEntry, settings: OptimizeSettings, quality?: number, crop?: Ratio): ImagePlan {
+  const size = crop ? cropBox(entry.width, entry.height, crop) : { width: entry.width, height: entry.height };
+  const widths = capWidths(settings.widths, size.width);
   const transform = (format: Format): Transform => ({
     format,
     quality: quality ?? settings.quality[format] ?? DEFAULT_QUALITY[format],
     effort: DEFAULT_EFFORT[format],
+    ...(crop ? { crop } : {}),
   });
   const sources = settings.formats.map((format) => ({
     format,
-    variants: widths.map((w) => planVariant(key, entry, w, transform(format))),
+    variants: widths.map((w) => planVariant(key, entry, size, w, transform(format))),
   }));
   // One fallback for browsers without the modern formats, at the largest width: not one per width.
   const fallbackFormat: Format = entry.hasAlpha ? 'png' : 'jpeg';
-  const fallback = planVariant(key, entry, widths[widths.length - 1]!, transform(fallbackFormat));
+  const fallback = planVariant(key, entry, size, widths[widths.length - 1]!, transform(fallbackFormat));
   let placeholder: ImagePlan['placeholder'] = null;
   if (settings.placeholder === 'blur') {
-    placeholder = planVariant(key, entry, Math.min(PLACEHOLDER_WIDTH, entry.width), { format: 'webp', quality: 40, effort: 4, placeholder: true });
+    placeholder = planVariant(key, entry, size, Math.min(PLACEHOLDER_WIDTH, entry.width), { format: 'webp', quality: 40, effort: 4, placeholder: true });
   } else if (settings.placeholder === 'color') {
     placeholder = { color: entry.color ?? '#808080' };
   }
-  return { key, width: entry.width, height: entry.height, sources, fallback, placeholder };
+  return { key, width: size.width, height: size.height, sources, fallback, placeholder };
 }
 
 export function plannedFiles(plan: ImagePlan): PlannedVariant[] {

@@ -27,8 +27,10 @@ export function scanPlugin(sessions: Sessions): Plugin {
       });
       scan.warnings.forEach((w) => session.warnOnce(w));
       if (scan.errors.length) this.error(overlayError(invalidUsages(scan.errors, config.root)));
-      const images = scan.usages.map((usage): SummaryImage => ({ key: pipeline.key(usage), prompt: usage.prompt, ratio: usage.ratio, locations: [usage.loc] }));
+      let images: SummaryImage[] = [];
       try {
+        // Inside the try: a key reads the usage's reference files, and a bad one is a located build error.
+        images = scan.usages.map((usage): SummaryImage => ({ key: pipeline.key(usage), prompt: usage.prompt, ratio: usage.ratio, locations: [usage.loc] }));
         await pipeline.prepare(scan.usages);
       } catch (error) {
         const summary = pipeline.summarize(images);

@@ -23,7 +23,7 @@ export function htmlPlugin(sessions: Sessions): Plugin {
           const onReady = () => server?.environments.client.hot.send({ type: 'full-reload', path: ctx.path });
           // Vite's dev HTML pipeline puts the base in front of root-absolute URLs itself.
           const out = await renderUsagesIn(session, html, { file: ctx.filename, syntax: 'html', environment: 'client', onReady, devUrl: (name) => `/${DEV_PREFIX}${name}` });
-          return { html: out ?? html, tags };
+          return { html: out?.code ?? html, tags };
         } catch (error) {
           // In dev, Vite shows a thrown error with `loc` and `frame` in its overlay; in a build, it fails with the message.
           if (isError(error)) throw overlayError(error, html);

@@ -20,14 +20,14 @@ export function usagesPlugin(sessions: Sessions, options: { name: string; files:
       // Rolldown runs the handler only for modules that match; older Vite ignores the filter, hence the checks below.
       filter: { id: options.files, code: MODULE_FILTER.code },
       async handler(code, id) {
-        const syntax = syntaxOf(id);
-        if (!syntax || !options.files.test(id) || !mayContainUsage(code)) return undefined;
+        if (!options.files.test(id) || !mayContainUsage(code)) return undefined;
         const session = sessions.of(this);
+        const syntax = syntaxOf(id, code, session.config);
+        if (!syntax) return undefined;
         const file = id.split('?', 1)[0]!;
         try {
           const onReady = () => session.server && updateModule(session.server, file);
-          const out = await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady });
-          return out === undefined ? undefined : { code: out, map: null };
+          return await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady });
         } catch (error) {
           if (!isError(error)) throw error;
           const { message, loc } = overlayError(error);

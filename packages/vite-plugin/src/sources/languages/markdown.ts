@@ -1,0 +1,72 @@
+import { fromMarkdown, type Options } from 'mdast-util-from-markdown';
+import { mdxFromMarkdown } from 'mdast-util-mdx';
+import { mdxjs } from 'micromark-extension-mdxjs';
+import { GeneratedImagesError } from '../../core/errors.js';
+import type { SourceLocation } from '../../core/location.js';
+import { markupStarts } from './markup.js';
+import { scriptStarts } from './script.js';
+
+interface MdNode {
+  type: string;
+  name?: string | null;
+  position?: { start: { offset?: number }; end: { offset?: number } };
+  children?: MdNode[];
+}
+
+/** The message micromark throws for MDX it cannot parse (a VFileMessage). */
+interface ParseMessage {
+  reason?: string;
+  message: string;
+  place?: { offset?: number; start?: { offset?: number } };
+}
+
+/** Built once: the extensions are plain data that every parse can share. */
+let mdxOptions: Options | undefined;
+
+function parse(code: string, mdx: boolean, at: (offset: number) => SourceLocation): MdNode {
+  if (!mdx) return fromMarkdown(code) as MdNode;
+  mdxOptions ??= { extensions: [mdxjs()], mdastExtensions: [mdxFromMarkdown()] };
+  try {
+    return fromMarkdown(code, mdxOptions) as MdNode;
+  } catch (error) {
+    const { reason, message, place } = error as ParseMessage;
+    const offset = place?.offset ?? place?.start?.offset ?? 0;
+    throw new GeneratedImagesError('INVALID_USAGE', `cannot read this MDX to find <GeneratedImage> usages: ${reason ?? message}`, { locations: [at(offset)] });
+  }
+}
+
+/**
+ * Where `<tag` elements start in Markdown (its raw HTML, read as HTML) or MDX
+ * (its JSX elements, and those in its expressions and ESM). Code spans,
+ * fenced and indented code blocks are text in both; MDX `{/* … *\/}` is code.
+ */
+export function markdownStarts(code: string, mdx: boolean, tag: string, at: (offset: number) => SourceLocation): number[] {
+  const starts: number[] = [];
+  const visit = (node: MdNode): void => {
+    const start = node.position?.start.offset ?? 0;
+    const end = node.position?.end.offset ?? start;
+    switch (node.type) {
+      case 'code':
+      case 'inlineCode':
+        return;
+      case 'html':
+        markupStarts(code, 'html', tag, start, end, starts);
+        return;
+      case 'mdxJsxFlowElement':
+      case 'mdxJsxTextElement':
+        if (node.name === tag) starts.push(start);
+        break;
+      case 'mdxjsEsm':
+        starts.push(...scriptStarts(code.slice(start, end), 'jsx', tag, at, start));
+        return;
+      case 'mdxFlowExpression':
+      case 'mdxTextExpression':
+        // An expression is JavaScript, read as a JSX child so that a comment alone (`{/* … */}`) is valid.
+        starts.push(...scriptStarts(`<>${code.slice(start, end)}</>`, 'jsx', tag, at, start - 2));
+        return;
+    }
+    node.children?.forEach(visit);
+  };
+  visit(parse(code, mdx, at));
+  return starts;
+}
