@@ -14,8 +14,10 @@ export async function prepareForServer(pipeline: ImagePipeline, requests: ImageR
   for (const request of requests) {
     const id = requestId(request);
     if (images[id]) continue;
-    const { plan, placeholderUrl } = await pipeline.resolve(request);
-    images[id] = { plan, ...(placeholderUrl ? { placeholderUrl } : {}), urls: Object.fromEntries(preparedFiles({ plan }).map((name) => [name, url(name)])) };
+    const resolved = await pipeline.resolve(request);
+    const { plan, placeholderUrl } = resolved;
+    const art = resolved.art.map(({ media, plan: artPlan }) => ({ media, plan: artPlan }));
+    images[id] = { plan, art, ...(placeholderUrl ? { placeholderUrl } : {}), urls: Object.fromEntries(preparedFiles({ plan, art }).map((name) => [name, url(name)])) };
   }
   const sorted = Object.fromEntries(Object.entries(images).sort(([a], [b]) => (a < b ? -1 : 1)));
   const { widths, imageSize } = pipeline.options;

@@ -8,6 +8,8 @@ import { normalizePrompt, type ImageRequest, type ImageSize, type ResolvedImage 
 export interface PreparedImage {
   plan: ResolvedImage['plan'];
   placeholderUrl?: string;
+  /** Art direction: below each media query, that image's plan. */
+  art: Array<{ media: string; plan: ResolvedImage['plan'] }>;
   /** Each file's URL in the build output, by file name. */
   urls: Record<string, string>;
 }
@@ -21,10 +23,11 @@ export interface PreparedImages {
 
 /** One image and its files: the props that choose them, as the component reads them. */
 export function requestId(request: ImageRequest): string {
-  return JSON.stringify([normalizePrompt(request.prompt), request.ratio, request.variant, request.widths ?? null, request.formats ?? null, request.quality ?? null]);
+  const { ratio, variant, widths, formats, quality, references, art } = request;
+  return JSON.stringify([normalizePrompt(request.prompt), ratio, variant, widths ?? null, formats ?? null, quality ?? null, references ?? null, art ?? null]);
 }
 
 /** Every file name an image's markup can reference. */
-export function preparedFiles(image: Pick<PreparedImage, 'plan'>): string[] {
-  return [...image.plan.sources.flatMap((s) => s.variants.map((v) => v.name)), image.plan.fallback.name];
+export function preparedFiles(image: Pick<PreparedImage, 'plan' | 'art'>): string[] {
+  return [image.plan, ...image.art.map((a) => a.plan)].flatMap((plan) => [...plan.sources.flatMap((s) => s.variants.map((v) => v.name)), plan.fallback.name]);
 }

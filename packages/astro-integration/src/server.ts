@@ -18,7 +18,7 @@ export class ServerImageHost implements ImageHost {
     const { request, render } = readAstroProps(props, page);
     const id = requestId(request);
     const image = this.prepared.images[id];
-    if (image) return renderPicture(pictureModel(image.plan, render, (name) => image.urls[name] ?? name, image.placeholderUrl), 'html');
+    if (image) return renderPicture(pictureModel(image.plan, render, (name) => image.urls[name] ?? name, image.placeholderUrl, image.art), 'html');
     if (!this.warned.has(id)) {
       this.warned.add(id);
       console.warn(
