@@ -43,13 +43,14 @@ describe.each(['satteri', 'unified'])('Markdown on Astro 7 with the %s processor
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-  it('generates the usages, and not the samples in a fenced code block or a comment', () => {
+  it('generates the usages and none of the samples in code, inline code or comments', () => {
     expect(cold.code, cold.output).toBe(0);
-    const prompts = gateway.chatRequests().map((r) => r.body.messages[0].content as string);
-    // The pre-build scan reads inline and indented code samples too (the extractor's, not the Markdown plugin's, doing): only these are asserted.
-    expect(prompts).toEqual(expect.arrayContaining(['A brass compass', 'A folded paper map', 'A paper crane on a windowsill', 'An open book on a wooden desk']));
-    expect(prompts).not.toContain('A fenced sample');
-    expect(prompts).not.toContain('A commented-out sample');
+    expect(gateway.chatRequests().map((r) => r.body.messages[0].content as string).sort()).toEqual([
+      'A brass compass',
+      'A folded paper map',
+      'A paper crane on a windowsill',
+      'An open book on a wooden desk',
+    ]);
   });
 
   it('renders each usage as a <picture> where it stands, keeping the text around it and the samples as written', async () => {
