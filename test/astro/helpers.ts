@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { BIN, REPO, run, type RunResult } from '../helpers.ts';
+import { BIN, closedPort, NODE, REPO, run, type RunResult } from '../helpers.ts';
 
 /**
  * Copies a fixture of test/astro/fixtures under test/.tmp (inside the repo, so
@@ -113,4 +113,39 @@ export async function startAstroDev(dir: string, env: Record<string, string>): P
     throw new Error(`${error.message}\n${output}`);
   });
   return { url, output: () => stripVTControlCharacters(output), stop };
+}
+
+export interface NodeServer {
+  url: string;
+  /** Everything the server printed so far. */
+  output(): string;
+  close(): Promise<void>;
+}
+
+/** A built `@astrojs/node` standalone server (`node dist/server/entry.mjs`), as a deployment runs it. */
+export async function startNodeServer(dir: string, env: Record<string, string | undefined> = {}): Promise<NodeServer> {
+  const port = await closedPort();
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...userEnv(env), HOST: '127.0.0.1', PORT: String(port) })) if (v !== undefined) vars[k] = v;
+  const child = spawn(NODE, [path.join(dir, 'dist/server/entry.mjs')], { cwd: dir, env: vars, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
+    if (await fetch(url, { method: 'HEAD' }).then(() => true, () => false)) break;
+    if (i > 200) throw new Error(`the server did not answer:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    output: () => stripVTControlCharacters(output),
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
+      }),
+  };
 }

@@ -2,8 +2,6 @@ import path from 'node:path';
 import type { HookParameters } from 'astro';
 import {
   describeImage,
-  findUsages,
-  replaceUsages,
   GeneratedImagesError,
   isError,
   pictureModel,
@@ -15,9 +13,8 @@ import {
   type SummaryImage,
 } from 'vite-plugin-generated-images/core';
 import { forAstro } from './errors.js';
-import { readProps } from './props.js';
+import { readAstroProps } from './props.js';
 import type { ImageHost } from './registry.js';
-import { usageToProps } from './usage.js';
 
 type DevServer = HookParameters<'astro:server:setup'>['server'];
 
@@ -57,13 +54,7 @@ export class AstroImageHost implements ImageHost {
   ) {}
 
   async render(props: Record<string, unknown>, page: string): Promise<string> {
-    let read: ReturnType<typeof readProps>;
-    try {
-      read = readProps(props, page);
-    } catch (error) {
-      throw forAstro(error);
-    }
-    const { request, render } = read;
+    const { request, render } = readAstroProps(props, page);
     if (this.dev) return this.renderDev(request, render, page);
     try {
       this.rendered.push({ key: this.pipeline.key(request), prompt: request.prompt, ratio: request.ratio, locations: [] });
@@ -94,23 +85,6 @@ export class AstroImageHost implements ImageHost {
       `${count} image${count === 1 ? '' : 's'} with prompts from data ${count === 1 ? 'is' : 'are'} missing from the cache (${path.relative(root, cacheDir) || '.'}) and ${why}:\n${list}`,
       { hint: 'Build once where the build may call the gateway (frozen: false and AGNIC_API_KEY set) and commit the cache folder.' },
     );
-  }
-
-  async renderHtml(html: string, page: string): Promise<string> {
-    const scan = findUsages(html, page);
-    if (scan.errors.length) {
-      throw forAstro(new GeneratedImagesError('INVALID_USAGE', `invalid <GeneratedImage> in the Markdown of ${page}:\n${scan.errors.map((e) => `  ${e.reason}`).join('\n')}`));
-    }
-    const rendered = await Promise.all(scan.usages.map((usage) => this.render(this.markdownProps(usage, page), page)));
-    return replaceUsages(html, scan.usages, rendered);
-  }
-
-  private markdownProps(usage: Parameters<typeof usageToProps>[0], page: string): Record<string, unknown> {
-    try {
-      return usageToProps(usage, page);
-    } catch (error) {
-      throw forAstro(error);
-    }
   }
 
   private async renderDev(request: ImageRequest, render: RenderProps, page: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroConfig, AstroIntegration, AstroIntegrationLogger } from 'astro';
@@ -17,7 +17,10 @@ import {
 } from 'vite-plugin-generated-images/core';
 import { forAstro } from './errors.js';
 import { AstroImageHost } from './host.js';
+import { addMarkdownPlugin } from './markdown-config.js';
+import { onDemandDynamic, prepareForServer } from './on-demand.js';
 import { copyReferencedFiles } from './output.js';
+import { preparedFiles, type PreparedImages } from './prepared.js';
 import { registerHost } from './registry.js';
 import { takesToolbarApp } from './toolbar/entry.js';
 import { astroVitePlugins } from './vite.js';
@@ -60,6 +63,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   let unregister: (() => void) | undefined;
   /** The images the pre-build scan found, for the summary. */
   let scanned: SummaryImage[] = [];
+  /** With an adapter, the scanned images as pages rendered on demand show them (compiled into the server bundle). */
+  let prepared: PreparedImages | undefined;
 
   return {
     name: 'astro-generated-images',
@@ -69,11 +74,13 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         config = initial;
         pipeline = new ImagePipeline(resolveOptions(options, { root: path.resolve(fileURLToPath(initial.root)) }), reporter(logger));
         host = new AstroImageHost(pipeline, (name) => assetUrl(config, name), command === 'dev');
-        const hostId = randomUUID();
+        // Compiled into the server bundle, so derived from what the build is, never random: two builds of one commit give one dist/.
+        const hostId = createHash('sha256').update(JSON.stringify([command, pipeline.options.root])).digest('hex').slice(0, 16);
         unregister?.();
         unregister = registerHost(hostId, host);
         const buildUrl = (name: string) => assetUrl(config, name);
-        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base) }) } });
+        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared }) } });
+        addMarkdownPlugin(initial, updateConfig, pipeline.options.root);
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
         if (command === 'dev') addDevToolbarApp(takesToolbarApp());
       },
@@ -96,6 +103,11 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         await pipeline.prepare(scan.usages).catch((error: unknown) => {
           throw forAstro(error);
         });
+        if (!config.adapter) return;
+        prepared = await prepareForServer(pipeline, scan.usages, (name) => assetUrl(config, name));
+        for (const loc of await onDemandDynamic(scan.dynamic ?? [], fileURLToPath(new URL('pages/', config.srcDir)), config.output === 'server')) {
+          logger.warn(`${relativeLocation(loc, root)}: this prompt comes from an expression in a page rendered on demand, so the build cannot prepare its image: a production server shows its placeholder. Write the prompt as a literal, or prerender the page.`);
+        }
       },
 
       async 'astro:build:done'({ dir, logger }) {
@@ -104,7 +116,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         } catch (error) {
           throw forAstro(error);
         }
-        const copied = await copyReferencedFiles(fileURLToPath(dir), config.build.assets, pipeline.cache).catch((error: unknown) => {
+        const served = prepared ? Object.values(prepared.images).flatMap(preparedFiles) : [];
+        const copied = await copyReferencedFiles(fileURLToPath(dir), config.build.assets, pipeline.cache, served).catch((error: unknown) => {
           throw forAstro(error);
         });
         await pipeline.cache.flush();

@@ -1,22 +1,18 @@
 import type { MiddlewareHandler } from 'astro';
-import { findHost } from './registry.js';
-import { hostId } from './runtime.js';
-
-const TAG = '<GeneratedImage';
+import { replaceMarkers } from './marker.js';
+import { currentHost } from './runtime.js';
 
 /**
- * Markdown passes `<GeneratedImage … />` through as raw HTML; this replaces it
- * in the rendered page. Astro keeps rendered Markdown in its content store
- * between runs, so resolving images here (not in a Markdown plugin) keeps
- * that store free of URLs and dev placeholders.
+ * Resolves the markers that the Markdown plugins left for `<GeneratedImage>`
+ * (see marker.ts) as the page streams out: nothing is buffered, so a
+ * streaming on-demand page keeps its time to first byte.
  */
 export const onRequest: MiddlewareHandler = async (context, next) => {
   const response = await next();
   if (!response.headers.get('content-type')?.startsWith('text/html') || !response.body) return response;
-  const html = await response.clone().text();
-  if (!html.includes(TAG)) return response;
+  const page = context.url.pathname;
+  const body = replaceMarkers(response.body, (usage) => currentHost().render(usage.props, `${page} (${usage.at})`));
   const headers = new Headers(response.headers);
   headers.delete('content-length');
-  const out = await findHost(hostId()).renderHtml(html, context.url.pathname);
-  return new Response(out, { status: response.status, statusText: response.statusText, headers });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 };

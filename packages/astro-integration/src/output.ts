@@ -6,13 +6,16 @@ import { GeneratedImagesError, VARIANT_NAME_IN_TEXT, type CacheStore } from 'vit
 const REFERRING_FILE = /\.(?:html|js|mjs|css|json|xml)$/;
 
 /**
- * Copies into `<outDir>/<assets>/` every variant the built site references.
+ * Copies into `<outDir>/<assets>/` every variant the built site references
+ * (and `served`, the files of the images prepared for on-demand pages).
  * Reading the output, rather than recording renders, also covers pages whose
  * Markdown Astro reused from its content store without rendering it again,
  * and islands compiled by the Vite plugin in any environment.
  */
-export async function copyReferencedFiles(outDir: string, assets: string, cache: CacheStore): Promise<number> {
+export async function copyReferencedFiles(outDir: string, assets: string, cache: CacheStore, served: string[] = []): Promise<number> {
   const referenced = new Map<string, string>();
+  // Files that pages rendered on demand show: the server bundle references them, outside this folder.
+  for (const name of served) referenced.set(name, 'a page rendered on demand');
   const files = (await fs.readdir(outDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile() && REFERRING_FILE.test(f.name));
   for (const file of files) {
     const full = path.join(file.parentPath, file.name);

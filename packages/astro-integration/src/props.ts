@@ -14,6 +14,7 @@ import {
   type ImageRequest,
   type RenderProps,
 } from 'vite-plugin-generated-images/core';
+import { forAstro } from './errors.js';
 
 /** Props of `<GeneratedImage>`; any other attribute goes to the `<img>`, as with `astro:assets`' `<Picture>`. */
 export interface GeneratedImageProps extends Omit<HTMLAttributes<'img'>, 'src' | 'srcset' | 'alt' | 'width' | 'height' | 'sizes' | 'loading' | 'decoding'>, GeneratedImageBaseProps {
@@ -139,4 +140,13 @@ export function readProps(props: Record<string, unknown>, where: string): ReadPr
     pictureAttributes: attributes(pictureAttributes as Record<string, unknown>, new Set(), problem),
   };
   return { request, render };
+}
+
+/** `readProps`, failing as Astro reports errors (with the hint), for the hosts that render the component. */
+export function readAstroProps(props: Record<string, unknown>, where: string): ReadProps {
+  try {
+    return readProps(props, where);
+  } catch (error) {
+    throw forAstro(error);
+  }
 }

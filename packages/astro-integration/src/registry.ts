@@ -10,8 +10,6 @@ import { forAstro } from './errors.js';
 export interface ImageHost {
   /** Markup for one `<GeneratedImage>`'s props, on the page being rendered. */
   render(props: Record<string, unknown>, page: string): Promise<string>;
-  /** A rendered page with every literal `<GeneratedImage … />` (from Markdown) replaced by its markup. */
-  renderHtml(html: string, page: string): Promise<string>;
 }
 
 const HOSTS = Symbol.for('astro-generated-images.hosts');
@@ -27,18 +25,11 @@ export function registerHost(id: string, host: ImageHost): () => void {
   return () => void hosts().delete(id);
 }
 
-export function findHost(id: string | undefined): ImageHost {
-  if (id === undefined) {
-    throw forAstro(new GeneratedImagesError('NO_HOST', '<GeneratedImage> needs the integration', { hint: "Add generatedImages() from 'astro-generated-images' to `integrations` in astro.config." }));
-  }
-  const host = hosts().get(id);
-  if (!host) {
-    throw forAstro(new GeneratedImagesError(
-      'NO_HOST',
-      '<GeneratedImage> renders while `astro build` prerenders pages or while `astro dev` serves them: ' +
-        'that is where the images are generated and optimized. This page is rendered on demand by a server, which has neither',
-      { hint: 'Prerender the page (export const prerender = true).' },
-    ));
-  }
-  return host;
+export function registeredHost(id: string): ImageHost | undefined {
+  return hosts().get(id);
+}
+
+/** The component rendered in a site whose astro.config does not use the integration. */
+export function noIntegration(): unknown {
+  return forAstro(new GeneratedImagesError('NO_HOST', '<GeneratedImage> needs the integration', { hint: "Add generatedImages() from 'astro-generated-images' to `integrations` in astro.config." }));
 }

@@ -1,5 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { devPlugin, Sessions, usagesPlugin, type ImagePipeline } from 'vite-plugin-generated-images/core';
+import type { PreparedImages } from './prepared.js';
 
 /**
  * The global that tells the component and the middleware, bundled into
@@ -8,17 +10,30 @@ import { devPlugin, Sessions, usagesPlugin, type ImagePipeline } from 'vite-plug
  * integration gets our error saying to add it, not an unresolved import.
  */
 export const HOST_ID_GLOBAL = '__ASTRO_GENERATED_IMAGES_HOST__';
+/** Where runtime.ts reads the images a build prepared for pages rendered on demand. */
+const PREPARED_GLOBAL = '__ASTRO_GENERATED_IMAGES_PREPARED__';
+/** runtime.ts as built, beside this file: the one module that reads PREPARED_GLOBAL. */
+const RUNTIME_FILE = fileURLToPath(new URL('./runtime.js', import.meta.url));
 
 /** Astro's islands and framework components (JSX, Vue, Svelte): `.astro`, `.md` and `.mdx` render through the component instead. */
 const ISLAND_FILES = /\.(jsx|tsx|vue|svelte)(\?.*)?$/;
 
+export interface AstroViteOptions {
+  hostId: string;
+  pipeline: ImagePipeline;
+  buildUrl: (name: string) => string;
+  onDevBase: (base: string) => void;
+  /** The images the build prepared, once it has (undefined in dev, or when no page can render on demand). */
+  prepared: () => PreparedImages | undefined;
+}
+
 /**
  * The Vite side of the integration: a session per Vite run on the
  * integration's pipeline (Astro copies the files its output references
- * itself), the usages transform for islands, and the dev server's renderer
- * and file route.
+ * itself), the usages transform for islands, the dev server's renderer and
+ * file route, and the prepared images compiled into the server bundle.
  */
-export function astroVitePlugins(options: { hostId: string; pipeline: ImagePipeline; buildUrl: (name: string) => string; onDevBase: (base: string) => void }): Plugin[] {
+export function astroVitePlugins(options: AstroViteOptions): Plugin[] {
   const sessions = new Sessions();
   return [
     {
@@ -30,6 +45,18 @@ export function astroVitePlugins(options: { hostId: string; pipeline: ImagePipel
       configResolved(config) {
         sessions.open(config, options.pipeline, undefined, options.buildUrl);
         if (config.command === 'serve') options.onDevBase(config.base);
+      },
+    },
+    {
+      name: 'astro-generated-images:prepared',
+      apply: 'build',
+      transform: {
+        filter: { id: new RegExp(`^${RUNTIME_FILE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) },
+        handler(code, id) {
+          const prepared = options.prepared();
+          if (id !== RUNTIME_FILE || !prepared) return undefined;
+          return { code: code.replaceAll(PREPARED_GLOBAL, `(${JSON.stringify(prepared)})`), map: null };
+        },
       },
     },
     usagesPlugin(sessions, { name: 'astro-generated-images:usages', files: ISLAND_FILES }),

@@ -1,13 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GeneratedImagesError, isError } from '../core/errors.js';
 import type { GeneratedImagesOptions } from '../core/options.js';
 import { cliUsageError } from './args.js';
 import { loadViteConfig, loadVitePressConfig, VITEPRESS_CONFIG } from './projects/vite.js';
-
-export const VITE_PLUGIN_NAME = 'vite-plugin-generated-images';
-export const ASTRO_INTEGRATION_NAME = 'astro-generated-images';
+import { loadAstroProject } from './projects/astro.js';
 
 const ASTRO_CONFIGS = ['astro.config.mjs', 'astro.config.js', 'astro.config.ts', 'astro.config.mts', 'astro.config.cjs', 'astro.config.cts'];
 const VITE_CONFIGS = ['vite.config.js', 'vite.config.mjs', 'vite.config.ts', 'vite.config.cjs', 'vite.config.mts', 'vite.config.cts'];
@@ -39,35 +36,6 @@ async function findConfig(base: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Plugin and integration lists may nest arrays, hold false/null, and (Vite) promises. */
-async function flatten(list: unknown): Promise<Array<Record<string, unknown>>> {
-  const out: Array<Record<string, unknown>> = [];
-  const walk = async (item: unknown): Promise<void> => {
-    const value = await item;
-    if (Array.isArray(value)) for (const inner of value) await walk(inner);
-    else if (value && typeof value === 'object') out.push(value as Record<string, unknown>);
-  };
-  await walk(list);
-  return out;
-}
-
-function optionsOf(found: Array<Record<string, unknown>>, name: string, configFile: string): GeneratedImagesOptions | undefined {
-  const matches = found.filter((p) => p.name === name);
-  if (matches.length === 0) return undefined;
-  if (matches.length > 1) throw cliUsageError(`${path.basename(configFile)} uses ${name} ${matches.length} times; the CLI cannot tell which options to use`);
-  const api = matches[0]!.api as { options?: GeneratedImagesOptions } | undefined;
-  if (!api || typeof api.options !== 'object') {
-    throw cliUsageError(`${name} in ${path.basename(configFile)} does not expose its options (api.options): update ${name}`);
-  }
-  return api.options;
-}
-
-function pathOption(value: unknown, base: string): string {
-  if (value instanceof URL) return fileURLToPath(value);
-  if (typeof value === 'string') return value.startsWith('file:') ? fileURLToPath(value) : path.resolve(base, value);
-  return base;
-}
-
 /**
  * Finds and loads the project's vite.config.* or astro.config.* (with Vite's
  * own loader, as `vite build` does) and reads the options given to the plugin
@@ -83,32 +51,16 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   if (!(await fs.stat(configFile).then((s) => s.isFile(), () => false))) throw cliUsageError(`--config ${request.config}: no such file`);
   const framework = path.basename(configFile).startsWith('astro.config.') ? 'astro' : 'vite';
 
+  if (framework === 'astro') return loadAstroProject(configFile, base);
+
   const configName = path.basename(configFile);
   const failed = (error: unknown) => {
     // Bundler errors come with colours and a code frame of the bundled file: the first lines say what is wrong.
     const lines = String((error as Error).message).replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !/^\s*[│╭╰─]/.test(l));
     return new GeneratedImagesError('CONFIG', `could not load ${configName}: ${lines.slice(0, 2).join(' ')} (\`${framework} build\` shows the whole error)`);
   };
-  if (framework === 'vite') {
-    const vite = await (VITEPRESS_CONFIG.test(configFile) ? loadVitePressConfig(configFile) : loadViteConfig(configFile, base)).catch((error) => {
-      throw isError(error) ? error : failed(error);
-    });
-    return { framework, configFile, root: vite.root, options: vite.options, htmlInputs: vite.htmlInputs, outDir: vite.outDir, allowDynamicPrompt: false };
-  }
-
-  const { loadConfigFromFile } = await import('vite');
-  let loaded: Awaited<ReturnType<typeof loadConfigFromFile>>;
-  try {
-    loaded = await loadConfigFromFile({ command: 'build', mode: 'production', isSsrBuild: false, isPreview: false }, configFile, base, 'silent');
-  } catch (error) {
-    throw failed(error);
-  }
-  const config = (loaded?.config ?? {}) as Record<string, unknown>;
-
-  const root = pathOption(config.root, base);
-  const integrations = await flatten(config.integrations);
-  const vite = (config.vite ?? {}) as Record<string, unknown>;
-  const options = optionsOf(integrations, ASTRO_INTEGRATION_NAME, configFile) ?? optionsOf(await flatten(vite.plugins), VITE_PLUGIN_NAME, configFile);
-  if (!options) throw cliUsageError(`${configName} does not use ${ASTRO_INTEGRATION_NAME}: add it to integrations`);
-  return { framework, configFile, root, options, htmlInputs: [], outDir: pathOption(config.outDir ?? 'dist', root), allowDynamicPrompt: true };
+  const vite = await (VITEPRESS_CONFIG.test(configFile) ? loadVitePressConfig(configFile) : loadViteConfig(configFile, base)).catch((error) => {
+    throw isError(error) ? error : failed(error);
+  });
+  return { framework, configFile, root: vite.root, options: vite.options, htmlInputs: vite.htmlInputs, outDir: vite.outDir, allowDynamicPrompt: false };
 }
