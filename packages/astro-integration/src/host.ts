@@ -5,11 +5,14 @@ import {
   GeneratedImagesError,
   isError,
   pictureModel,
+  plannedFiles,
   renderPending,
   renderPicture,
   type ImagePipeline,
   type ImageRequest,
+  type RenderedImage,
   type RenderProps,
+  type ResolvedImage,
   type SummaryImage,
 } from 'vite-plugin-generated-images/core';
 import { forAstro } from './errors.js';
@@ -26,6 +29,13 @@ function withPage(error: unknown, page: string): unknown {
   if (!isError(error)) return error;
   return new GeneratedImagesError(error.code, `rendering ${page}: ${error.message}`, { hint: error.hint, locations: error.locations });
 }
+
+/** A resolved image as the record keeps it: every file its plan names, the inline placeholder's source included. */
+const imageFiles = (image: ResolvedImage): RenderedImage => ({
+  prompt: image.entry.prompt,
+  ratio: image.entry.ratio,
+  files: plannedFiles(image.plan).map((f) => f.name),
+});
 
 /**
  * Renders `<GeneratedImage>` through the one pipeline of an `astro build` or
@@ -44,6 +54,8 @@ export class AstroImageHost implements ImageHost {
   private readonly missing: Array<{ page: string; prompt: string; ratio: string }> = [];
   /** Every image a page rendered, for the build's summary. */
   readonly rendered: SummaryImage[] = [];
+  /** Per page, the images it showed, by key: what the build records for the CLI (see RenderedRecord). */
+  readonly pages = new Map<string, Map<string, RenderedImage>>();
 
   constructor(
     readonly pipeline: ImagePipeline,
@@ -62,13 +74,22 @@ export class AstroImageHost implements ImageHost {
       const { frozen, apiKey } = this.pipeline.options;
       if (misses.size > 0 && (frozen || !apiKey)) {
         this.missing.push({ page, prompt: request.prompt, ratio: request.ratio });
+        this.shown(page, this.pipeline.key(request), { prompt: request.prompt, ratio: request.ratio, files: [] });
         return this.pending(request, render, frozen ? 'Not generated (frozen)' : 'Not generated (no API key)');
       }
       const image = await this.pipeline.resolve(request);
+      for (const shown of [image, ...image.art]) this.shown(page, shown.key, imageFiles(shown));
       return renderPicture(pictureModel(image.plan, render, this.buildUrl, image.placeholderUrl, image.art), 'html');
     } catch (error) {
       throw forAstro(withPage(error, page));
     }
+  }
+
+  private shown(page: string, key: string, image: RenderedImage): void {
+    let images = this.pages.get(page);
+    if (!images) this.pages.set(page, (images = new Map()));
+    const known = images.get(key);
+    images.set(key, known ? { ...known, files: [...known.files, ...image.files] } : image);
   }
 
   /** Fails the build when pages showed images it was not allowed to generate, naming each page and prompt. */

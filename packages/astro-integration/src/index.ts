@@ -8,10 +8,14 @@ import {
   ImagePipeline,
   invalidUsages,
   relativeLocation,
+  removeRendered,
   resolveOptions,
   scanProject,
+  sourceFingerprint,
   withStatusLine,
+  writeRendered,
   type GeneratedImagesOptions,
+  type RenderedImage,
   type Reporter,
   type SummaryImage,
 } from 'vite-plugin-generated-images/core';
@@ -45,6 +49,22 @@ function assetUrl(config: AstroConfig, name: string): string {
   return `${origin.replace(/\/+$/, '')}/${config.build.assets}/${name}`;
 }
 
+/**
+ * Tells the CLI which images prompts from data rendered (see RenderedRecord):
+ * without it, `status` cannot predict a frozen build and `prune` cannot tell
+ * their images from stale ones. Written before a missing image fails the
+ * build, so that `status` names it too.
+ */
+async function recordRendered(cacheDir: string, sources: string | undefined, host: AstroImageHost): Promise<void> {
+  if (sources === undefined) return removeRendered(cacheDir);
+  const pages: Record<string, string[]> = {};
+  const images: Record<string, RenderedImage> = {};
+  for (const [page, shown] of host.pages) {
+    pages[page] = [...shown.keys()];
+    for (const [key, image] of shown) images[key] = { ...image, files: [...(images[key]?.files ?? []), ...image.files] };
+  }
+  await writeRendered(cacheDir, { version: 1, sources, pages, images });
+}
 
 /**
  * `<GeneratedImage prompt="…" ratio="16:9" alt="…" />` in Astro: images are
@@ -65,6 +85,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   let scanned: SummaryImage[] = [];
   /** With an adapter, the scanned images as pages rendered on demand show them (compiled into the server bundle). */
   let prepared: PreparedImages | undefined;
+  /** With prompts from expressions: the sources' fingerprint when the build began, recorded with what the pages rendered. */
+  let fingerprint: string | undefined;
 
   return {
     name: 'astro-generated-images',
@@ -96,10 +118,12 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
       async 'astro:build:start'({ logger }) {
         const { root, include, cacheDir } = pipeline.options;
         // Prompts from expressions are allowed here: Astro components and MDX render at build time, in this process.
-        const scan = await scanProject({ root, include, allowDynamicPrompt: true, exclude: excludedFolders(root, [cacheDir, fileURLToPath(config.outDir)]) });
+        const exclude = excludedFolders(root, [cacheDir, fileURLToPath(config.outDir)]);
+        const scan = await scanProject({ root, include, allowDynamicPrompt: true, exclude });
         for (const warning of scan.warnings) logger.warn(`${relativeLocation(warning.loc, root)}: ${warning.reason}`);
         if (scan.errors.length) throw forAstro(invalidUsages(scan.errors, root));
         scanned = scan.usages.map((usage) => ({ key: pipeline.key(usage), prompt: usage.prompt, ratio: usage.ratio, locations: [usage.loc] }));
+        fingerprint = scan.dynamic.length ? await sourceFingerprint({ root, include, dataDirs: [fileURLToPath(config.srcDir)], exclude }) : undefined;
         await pipeline.prepare(scan.usages).catch((error: unknown) => {
           throw forAstro(error);
         });
@@ -111,6 +135,9 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
       },
 
       async 'astro:build:done'({ dir, logger }) {
+        await recordRendered(pipeline.options.cacheDir, fingerprint, host).catch((error: unknown) => {
+          throw forAstro(error);
+        });
         try {
           host.assertNothingMissing();
         } catch (error) {

@@ -27,9 +27,12 @@ const COMMANDS = {
       'States: cached (original and every variant the build shows are present), incomplete (variants\n' +
       'still to encode), missing (not generated yet), broken (in manifest.json but its file is gone),\n' +
       'unused (no usage refers to it; prune deletes it). In an Astro project with prompts computed at\n' +
-      'render time, entries no static prompt refers to are listed as "unreferenced", not unused.\n\n' +
-      'Exit status: 0 when every image is cached, 1 when anything is missing, incomplete or broken\n' +
-      'or a usage is invalid (for CI), 2 for a command-line error.',
+      'render time, the images the last `astro build` showed (recorded in rendered.json in the cache)\n' +
+      'count as used while the sources are as they were then; when they changed or no build recorded\n' +
+      'them, status exits 1 and lists entries no static prompt refers to as "unreferenced".\n\n' +
+      'Exit status: 0 when every image is cached, 1 when anything is missing, incomplete or broken,\n' +
+      'a usage is invalid, or render-time prompts are not recorded for these sources (for CI), 2 for\n' +
+      'a command-line error.',
     options: { json: { type: 'boolean', description: 'print the report as JSON on stdout' } },
   },
   generate: {
@@ -50,12 +53,14 @@ const COMMANDS = {
       'any more (after a change of widths, formats or quality), entries whose original file is missing\n' +
       '(so that the next build generates them again), and files manifest.json does not name.\n' +
       'Refuses to run while a usage in the source is invalid, since its image could not be told apart\n' +
-      'from an unused one. In a project with prompts computed at render time (Astro), entries and\n' +
-      'variants that no static usage refers to are kept unless --include-dynamic is given.\n\n' +
+      'from an unused one. In a project with prompts computed at render time (Astro), what the last\n' +
+      'build\'s pages showed (rendered.json) is kept; and while the sources changed since that build\n' +
+      '(or none recorded it), entries and variants no static usage refers to are kept too, unless\n' +
+      '--include-dynamic is given.\n\n' +
       'Exit status: 0 when done, 1 when refused, 2 for a command-line error.',
     options: {
       'dry-run': { type: 'boolean', description: 'list what would be deleted; delete nothing' },
-      'include-dynamic': { type: 'boolean', description: 'also delete what render-time prompts might use (they generate it again)' },
+      'include-dynamic': { type: 'boolean', description: 'also delete what render-time prompts might use when no current record says (the last build\'s are kept)' },
     },
   },
   verify: {

@@ -1,11 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CacheEntry } from '../core/cache/manifest.js';
+import { readRendered } from '../core/cache/rendered.js';
 import type { Diagnostic } from '../core/errors.js';
 import { cacheKey, type ImageSpec } from '../core/key.js';
 import { byLocation, type SourceLocation } from '../core/location.js';
 import { plannedFiles, type PlannedVariant } from '../core/optimize/plan.js';
 import type { Ratio } from '../core/ratios.js';
+import { sourceFingerprint } from '../sources/fingerprint.js';
 import { scanProject } from '../sources/scan.js';
 import type { Usage } from '../sources/usage.js';
 import { excludedFolders } from '../vite/config.js';
@@ -30,6 +32,31 @@ export interface UsedImage {
   artOf?: string;
 }
 
+/**
+ * What the last build recorded of the images its pages rendered, when prompts
+ * are computed at render time: `none` when every prompt is literal, `absent`
+ * when there is no readable record, `stale` when the sources changed since
+ * it was written (prompts may have changed with them), `current` otherwise.
+ */
+export type RecordState = 'none' | 'absent' | 'stale' | 'current';
+
+/** An image a page rendered at the last build, by key (whether or not a literal usage names it too). */
+export interface RenderedUse {
+  key: string;
+  prompt: string;
+  ratio: string;
+  /** The pages that showed it. */
+  pages: string[];
+  /** Whether a literal usage in the source names it as well (then it is among `images` too). */
+  literal: boolean;
+  entry: CacheEntry | undefined;
+  originalPresent: boolean;
+  /** The files the pages referred to. */
+  files: string[];
+  /** Of those, the ones not recorded in the manifest or not on disk. */
+  missingVariants: string[];
+}
+
 export interface UnusedEntry {
   key: string;
   entry: CacheEntry;
@@ -42,6 +69,10 @@ export interface Inventory {
   unused: UnusedEntry[];
   /** Usages whose prompt is only known at render time (Astro). */
   dynamic: SourceLocation[];
+  /** The last build's record of what render-time prompts showed, and whether it still holds. */
+  record: RecordState;
+  /** Images the record names (empty unless the record is current or stale). */
+  rendered: RenderedUse[];
   errors: Diagnostic[];
   warnings: Diagnostic[];
   /** Art-direction images to generate whose default image is itself missing (their keys follow from its bytes). */
@@ -106,9 +137,11 @@ export async function takeInventory(context: CliContext): Promise<Inventory> {
     }
   }
 
+  const { record, rendered } = await renderedUses(context, scan.dynamic.length > 0, byKey);
+  const renderedKeys = new Set(rendered.map((r) => r.key));
   const unused: UnusedEntry[] = [];
   for (const key of Object.keys(cache.images).sort()) {
-    if (byKey.has(key)) continue;
+    if (byKey.has(key) || renderedKeys.has(key)) continue;
     const entry = cache.images[key]!;
     unused.push({ key, entry, originalPresent: await exists(cache.originalPath(entry)) });
   }
@@ -118,8 +151,31 @@ export async function takeInventory(context: CliContext): Promise<Inventory> {
     images: [...byKey.values()].sort((a, b) => byLocation(a.locations[0]!, b.locations[0]!)),
     unused,
     dynamic: scan.dynamic,
+    record,
+    rendered,
     errors: scan.errors,
     warnings: scan.warnings,
     pendingArt,
   };
+}
+
+/** Reads the build's record of rendered images, and checks it against the sources as they are now. */
+async function renderedUses(context: CliContext, hasDynamic: boolean, literal: ReadonlyMap<string, UsedImage>): Promise<{ record: RecordState; rendered: RenderedUse[] }> {
+  if (!hasDynamic) return { record: 'none', rendered: [] };
+  const { project, options, pipeline } = context;
+  const saved = await readRendered(options.cacheDir);
+  if (!saved) return { record: 'absent', rendered: [] };
+  const exclude = excludedFolders(project.root, [options.cacheDir, project.outDir]);
+  const now = await sourceFingerprint({ root: project.root, include: options.include, dataDirs: project.dataDirs, exclude });
+  const pages = new Map<string, string[]>();
+  for (const [page, keys] of Object.entries(saved.pages)) for (const key of keys) pages.set(key, [...(pages.get(key) ?? []), page]);
+  const rendered: RenderedUse[] = [];
+  for (const [key, image] of Object.entries(saved.images).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const entry = pipeline.cache.get(key);
+    const originalPresent = entry ? await exists(pipeline.cache.originalPath(entry)) : false;
+    const missingVariants: string[] = [];
+    if (entry) for (const name of image.files) if (!entry.variants[name] || !(await exists(pipeline.cache.variantPath(name)))) missingVariants.push(name);
+    rendered.push({ key, prompt: image.prompt, ratio: image.ratio, pages: (pages.get(key) ?? []).sort(), literal: literal.has(key), entry, originalPresent, files: image.files, missingVariants });
+  }
+  return { record: saved.sources === now ? 'current' : 'stale', rendered };
 }

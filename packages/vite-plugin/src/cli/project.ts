@@ -26,6 +26,8 @@ export interface Project {
   outDir: string;
   /** Astro renders components at build time: a prompt from an expression is generated then. */
   allowDynamicPrompt: boolean;
+  /** Where prompts computed at render time may come from (Astro's srcDir), fingerprinted as the build does. */
+  dataDirs: string[];
 }
 
 async function findConfig(base: string): Promise<string | undefined> {
@@ -62,5 +64,5 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   const vite = await (VITEPRESS_CONFIG.test(configFile) ? loadVitePressConfig(configFile) : loadViteConfig(configFile, base)).catch((error) => {
     throw isError(error) ? error : failed(error);
   });
-  return { framework, configFile, root: vite.root, options: vite.options, htmlInputs: vite.htmlInputs, outDir: vite.outDir, allowDynamicPrompt: false };
+  return { framework, configFile, root: vite.root, options: vite.options, htmlInputs: vite.htmlInputs, outDir: vite.outDir, allowDynamicPrompt: false, dataDirs: [] };
 }

@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isStaleTemp } from '../core/fs/atomic.js';
+import type { CacheEntry } from '../core/cache/manifest.js';
+import { RENDERED_FILE } from '../core/cache/rendered.js';
 import type { Removal } from '../core/cache/store.js';
 import { relativeLocation } from '../core/location.js';
 import type { CliContext } from './context.js';
@@ -58,8 +60,10 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
     );
     return 1;
   }
-  // Render-time prompts (Astro) may use any entry: without --include-dynamic, keep what only they could use.
-  const guarded = inventory.dynamic.length > 0 && !flags['include-dynamic'];
+  // Render-time prompts (Astro) may use any entry the last build's record does not name, unless that record still
+  // describes the sources: then what they use is known. Without one, keep what only they could use.
+  const known = inventory.record === 'none' || inventory.record === 'current';
+  const guarded = !known && !flags['include-dynamic'];
   const deletions: Deletion[] = [];
   const kept: Array<{ kind: 'image' | 'file'; what: string }> = [];
   const variantBytes = (variants: Record<string, { bytes: number }>) => Object.values(variants).reduce((n, v) => n + v.bytes, 0);
@@ -69,28 +73,37 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
     if (guarded) kept.push({ kind: 'image', what: line });
     else {
       const files = `${entry.file} and ${plural(Object.keys(entry.variants).length, 'variant')}`;
-      const why = inventory.dynamic.length ? 'no static usage refers to it' : 'used nowhere';
+      const why = inventory.record === 'current' ? 'no usage refers to it and no page showed it at the last build' : inventory.dynamic.length ? 'no static usage refers to it' : 'used nowhere';
       deletions.push({ kind: 'image', what: line, why: `${why} (${files})`, bytes: entry.bytes + variantBytes(entry.variants), target: { entry: key } });
     }
   }
+  // The files each used image shows: planned by its literal usages, and referred to by the pages the record names.
+  const used = new Map<string, { image: { key: string; prompt: string; ratio: string; variant?: number }; where: string; entry: CacheEntry; originalPresent: boolean; shown: Set<string>; missing: Set<string> }>();
   for (const image of inventory.images) {
-    const entry = image.entry;
-    if (!entry) continue;
-    if (!image.originalPresent) {
+    if (image.entry) used.set(image.key, { image, where: locations(image.locations, project.root), entry: image.entry, originalPresent: image.originalPresent, shown: new Set(image.planned.map((f) => f.name)), missing: new Set(image.missingVariants) });
+  }
+  for (const image of inventory.rendered) {
+    if (!image.entry) continue;
+    const known = used.get(image.key);
+    if (known) for (const name of image.files) known.shown.add(name);
+    else used.set(image.key, { image: { ...image, variant: image.entry.variant }, where: `rendered on ${image.pages.join(', ')}`, entry: image.entry, originalPresent: image.originalPresent, shown: new Set(image.files), missing: new Set() });
+    for (const name of image.missingVariants) used.get(image.key)!.missing.add(name);
+  }
+  for (const { image, where, entry, originalPresent, shown, missing } of used.values()) {
+    if (!originalPresent) {
       deletions.push({
         kind: 'image',
         what: `${image.key}  ${describeImage(image)}`,
-        why: `${entry.file} is missing, so the entry is dropped and the next build or \`generated-images generate\` makes it again (${locations(image.locations, project.root)})`,
+        why: `${entry.file} is missing, so the entry is dropped and the next build or \`generated-images generate\` makes it again (${where})`,
         bytes: variantBytes(entry.variants),
         target: { entry: image.key },
       });
       continue;
     }
-    const planned = new Set(image.planned.map((f) => f.name));
     for (const [name, meta] of Object.entries(entry.variants)) {
       const what = context.rel(cache.variantPath(name));
-      if (planned.has(name)) {
-        if (image.missingVariants.includes(name)) {
+      if (shown.has(name)) {
+        if (missing.has(name)) {
           deletions.push({ kind: 'file', what, why: 'recorded but missing: its record is dropped so that the next build encodes it again', bytes: 0, target: { key: image.key, variant: name } });
         }
       } else if (guarded) kept.push({ kind: 'file', what });
@@ -105,7 +118,7 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
     named.add(entry.file);
     for (const name of Object.keys(entry.variants)) recordedVariants.add(name);
   }
-  const usedKeys = new Set(inventory.images.map((i) => i.key));
+  const usedKeys = new Set([...inventory.images.map((i) => i.key), ...inventory.rendered.map((r) => r.key)]);
   const orphan = async (dir: string, name: string, why: string) => {
     const file = path.join(dir, name);
     deletions.push({ kind: 'file', what: context.rel(file), why, bytes: await fileSize(file), target: { file } });
@@ -134,9 +147,9 @@ export async function prune(context: CliContext, flags: { 'dry-run'?: boolean; '
   }
   if (kept.length) {
     out.push(
-      `kept ${counted(kept)} that no static usage refers to: ${plural(inventory.dynamic.length, 'prompt is', 'prompts are')} computed at render time (${locations(inventory.dynamic, project.root)}) and may use them`,
+      `kept ${counted(kept)} that no static usage refers to: ${plural(inventory.dynamic.length, 'prompt is', 'prompts are')} computed at render time (${locations(inventory.dynamic, project.root)}) and may use them, and ${inventory.record === 'stale' ? 'the sources changed since the last build recorded what its pages showed' : 'no build has recorded what its pages showed'} (${context.rel(path.join(cache.dir, RENDERED_FILE))})`,
       ...kept.map((k) => `  ${k.what}`),
-      'pass --include-dynamic to delete them too (an image a render-time prompt still uses is then generated again, at its cost)',
+      `run \`${project.framework} build\` to update the record, then prune again; or pass --include-dynamic to delete them anyway (the images the last build's pages showed are kept; one a render-time prompt uses since is then generated again, at its cost)`,
     );
   }
   const done = deletions.filter((d) => !('file' in d.target && busy.has(d.target.file)));

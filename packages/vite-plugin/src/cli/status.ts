@@ -1,4 +1,5 @@
 import type { CacheEntry } from '../core/cache/manifest.js';
+import { RENDERED_FILE } from '../core/cache/rendered.js';
 import type { ImageSpec } from '../core/key.js';
 import { relativeLocation } from '../core/location.js';
 import { formatUsd } from '../core/text.js';
@@ -16,6 +17,8 @@ interface Row {
   variant: number;
   file: string | null;
   locations: string[];
+  /** For an image only a prompt computed at render time showed: the pages that showed it at the last build. */
+  pages?: string[];
   missingVariants: string[];
   /** For a missing image: the references whose bytes changed since an entry of the same prompt was generated. */
   changedReferences?: string[];
@@ -60,9 +63,21 @@ function rows(context: CliContext, inventory: Inventory, root: string): Row[] {
     locations: image.locations.map((loc) => relativeLocation(loc, root)),
     missingVariants: image.missingVariants,
   }));
+  const renderedOnly = inventory.rendered.filter((r) => !r.literal).map((image): Row => ({
+    key: image.key,
+    state: !image.entry ? 'missing' : !image.originalPresent ? 'broken' : image.missingVariants.length ? 'incomplete' : 'cached',
+    prompt: image.prompt,
+    ratio: image.ratio,
+    variant: image.entry?.variant ?? 0,
+    file: image.entry?.file ?? null,
+    locations: [],
+    pages: image.pages,
+    missingVariants: image.missingVariants,
+  }));
+  const known = inventory.record === 'none' || inventory.record === 'current';
   const unused = inventory.unused.map(({ key, entry }): Row => ({
     key,
-    state: inventory.dynamic.length ? 'unreferenced' : 'unused',
+    state: known ? 'unused' : 'unreferenced',
     prompt: entry.prompt,
     ratio: entry.ratio,
     variant: entry.variant,
@@ -70,7 +85,7 @@ function rows(context: CliContext, inventory: Inventory, root: string): Row[] {
     locations: [],
     missingVariants: [],
   }));
-  return [...used, ...unused];
+  return [...used, ...renderedOnly, ...unused];
 }
 
 const changedRow = (files: string[]) => (files.length ? { changedReferences: files } : {});
@@ -87,7 +102,7 @@ function detail(row: Row, inventory: Inventory, cacheRel: string): string {
     case 'unreferenced': {
       const fileGone = inventory.unused.find((u) => u.key === row.key)?.originalPresent === false ? ` (${cacheRel}/${row.file} is missing too)` : '';
       return row.state === 'unused'
-        ? ` — used nowhere; prune deletes it${fileGone}`
+        ? ` — ${inventory.record === 'current' ? 'no usage names it and no page showed it at the last build' : 'used nowhere'}; prune deletes it${fileGone}`
         : ` — no static usage; a prompt computed at render time may use it${fileGone}`;
     }
     default:
@@ -102,7 +117,9 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
   const list = rows(context, inventory, project.root);
   const count = (state: ImageState) => list.filter((r) => r.state === state).length;
   const summary = Object.fromEntries((['cached', 'incomplete', 'missing', 'broken', 'unused', 'unreferenced'] as const).map((s) => [s, count(s)]));
-  const failing = summary.missing! + summary.incomplete! + summary.broken! + inventory.errors.length > 0;
+  // Without a record that matches the sources, a frozen build may still miss images that status cannot see.
+  const unknown = inventory.record === 'absent' || inventory.record === 'stale';
+  const failing = unknown || summary.missing! + summary.incomplete! + summary.broken! + inventory.errors.length > 0;
   const cacheRel = context.rel(pipeline.cache.dir);
   const errors = inventory.errors.map((e) => `${relativeLocation(e.loc, project.root)}: ${e.reason}`);
   const toGenerate = summary.missing! + inventory.pendingArt;
@@ -115,6 +132,7 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
       cacheDir: cacheRel,
       images: list,
       renderTimePrompts: inventory.dynamic.map((loc) => relativeLocation(loc, project.root)),
+      renderedRecord: inventory.record,
       manifestNotes: pipeline.cache.notes,
       errors,
       summary,
@@ -127,21 +145,16 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
   const out: string[] = [];
   const width = Math.max(...list.map((r) => r.state.length), 6);
   for (const row of list) {
-    const where = row.locations.length ? `  ${row.locations.join(', ')}` : '';
+    const where = row.locations.length ? `  ${row.locations.join(', ')}` : row.pages ? `  rendered on ${row.pages.join(', ') || 'no page'}` : '';
     out.push(`${row.state.padEnd(width)}  ${row.key}  ${describeImage(row)}${where}${detail(row, inventory, cacheRel)}`);
   }
   if (list.length === 0) out.push(`no <GeneratedImage> usages found (scanned ${context.options.include.join(', ')}) and nothing in ${cacheRel}/`);
   if (errors.length) out.push('', `${plural(errors.length, 'invalid usage')}:`, ...errors.map((e) => `  ${e}`));
-  if (inventory.dynamic.length) {
-    out.push(
-      '',
-      `${plural(inventory.dynamic.length, 'prompt is', 'prompts are')} computed at render time (${locations(inventory.dynamic, project.root)}):`,
-      `  their images cannot be known without rendering, so they are not listed above; \`${project.framework} build\` generates them.`,
-    );
-  }
+  if (inventory.dynamic.length) out.push('', ...renderTimeLines(inventory, context));
   for (const note of pipeline.cache.notes) out.push('', `note: ${note}`);
   const parts = Object.entries(summary).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`);
-  out.push('', `${plural(inventory.images.length, 'image')} in source, ${plural(Object.keys(pipeline.cache.images).length, 'entry', 'entries')} in ${cacheRel}/${parts.length ? `: ${parts.join(', ')}` : ''}`);
+  const fromData = inventory.rendered.filter((r) => !r.literal).length;
+  out.push('', `${plural(inventory.images.length, 'image')} in source, ${fromData ? `${fromData} more rendered from data, ` : ''}${plural(Object.keys(pipeline.cache.images).length, 'entry', 'entries')} in ${cacheRel}/${parts.length ? `: ${parts.join(', ')}` : ''}`);
   if (cost) {
     out.push(
       cost.total === null
@@ -149,13 +162,32 @@ export async function status(context: CliContext, flags: { json?: boolean }): Pr
         : `estimated cost of the ${plural(cost.images, 'missing image')}: ${formatUsd(cost.total)} (${formatUsd(cost.pricePerImage!)} per image)`,
     );
   }
-  if (summary.missing || summary.incomplete) {
+  // The record keeps a rendered image's key and files, not every prop it was rendered with: only a build can make it.
+  const renderedMissing = list.some((r) => r.pages && r.state === 'missing');
+  if (renderedMissing) out.push(`run \`${project.framework} build\` where it may generate (frozen: false and AGNIC_API_KEY set) to make the images pages rendered from data, then commit ${cacheRel}/`);
+  if (summary.missing! > list.filter((r) => r.pages && r.state === 'missing').length || summary.incomplete) {
     out.push(`run \`generated-images generate\` to ${summary.missing ? 'generate what is missing (needs AGNIC_API_KEY)' : 'encode the missing variants'}, then commit ${cacheRel}/`);
   }
   if (summary.broken) out.push(`restore the missing files from git, or run \`generated-images prune\` to drop their entries so that they are generated again`);
   if (summary.unused) out.push('run `generated-images prune` to delete the unused entries');
   process.stdout.write(`${out.join('\n')}\n`);
   return failing ? 1 : 0;
+}
+
+/** What status knows of the images of prompts computed at render time: what the last build's pages showed, if that still holds. */
+function renderTimeLines(inventory: Inventory, context: CliContext): string[] {
+  const { project, pipeline } = context;
+  const record = `${context.rel(pipeline.cache.dir)}/${RENDERED_FILE}`;
+  const build = `\`${project.framework} build\``;
+  const head = `${plural(inventory.dynamic.length, 'prompt is', 'prompts are')} computed at render time (${locations(inventory.dynamic, project.root)}):`;
+  switch (inventory.record) {
+    case 'current':
+      return [head, `  the images "rendered on" a page above are those the last build's pages showed (${record}), and the sources have not changed since.`];
+    case 'stale':
+      return [head, `  the sources changed since the last build recorded what its pages showed (${record}), so images of prompts changed or added since are not known: run ${build} where it may generate (it also updates the record), then commit ${context.rel(pipeline.cache.dir)}/.`];
+    default:
+      return [head, `  their images cannot be known without rendering, and no build has recorded what its pages showed (${record}): run ${build} where it may generate (it writes the record), then commit ${context.rel(pipeline.cache.dir)}/.`];
+  }
 }
 
 /** Misses × the gateway's price per image (from `/models`, which needs the API key); unknown without a price. */

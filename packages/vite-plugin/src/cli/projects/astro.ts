@@ -13,6 +13,7 @@ const VITE_PLUGIN_NAME = 'vite-plugin-generated-images';
 /** The part of Astro's config the CLI reads: the resolved folders, and the integrations as given (validation drops their `api`). */
 interface AstroConfig {
   root: URL;
+  srcDir: URL;
   outDir: URL;
 }
 interface UserConfig {
@@ -74,5 +75,5 @@ export async function loadAstroProject(configFile: string, base: string): Promis
   const options = optionsOf(entries(user.integrations), INTEGRATION_NAME, configName) ?? optionsOf(entries(user.vite?.plugins), VITE_PLUGIN_NAME, configName);
   if (!options) throw cliUsageError(`${configName} does not use ${INTEGRATION_NAME}: add it to integrations`);
   const root = path.resolve(fileURLToPath(config.root));
-  return { framework: 'astro', configFile, root, options, htmlInputs: [], outDir: path.resolve(fileURLToPath(config.outDir)), allowDynamicPrompt: true };
+  return { framework: 'astro', configFile, root, options, htmlInputs: [], outDir: path.resolve(fileURLToPath(config.outDir)), allowDynamicPrompt: true, dataDirs: [path.resolve(fileURLToPath(config.srcDir))] };
 }
