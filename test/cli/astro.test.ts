@@ -103,15 +103,28 @@ describe('generated-images in an Astro project with prompts computed at render t
     expect((await cli(dir, ['verify'])).code).toBe(0);
   });
 
-  it('names an image a frozen build could not make, so that status predicts the failure', async () => {
+  it('fails status wherever a frozen build fails for a prompt from data, and a failed build leaves the cache as it was', async () => {
     await setAnimals(['A heron standing in the reeds', 'An owl on a fence post at night']);
+    expect((await cli(dir, ['status'])).code).toBe(1);
+    const before = await hashTree(cache());
     const frozen = await astroBuild({ CI: 'true', AGNIC_API_KEY: undefined });
     expect(frozen.code).not.toBe(0);
     expect(frozen.output).toContain('An owl on a fence post at night');
+    expect(await hashTree(cache())).toEqual(before);
+    expect((await cli(dir, ['status'])).code).toBe(1);
+  });
+
+  it('names a recorded image that is missing from the cache, as after a merge that lost it', async () => {
+    await setAnimals(['A heron standing in the reeds', 'A fox at the edge of a wood']);
+    expect((await cli(dir, ['status'])).code, 'the sources are as the last build recorded them').toBe(0);
+    const { images } = await readManifest(dir);
+    const fox = Object.keys(images).find((key) => images[key]!.prompt === 'A fox at the edge of a wood')!;
+    const manifest = path.join(cache(), 'manifest.json');
+    await fs.writeFile(manifest, (await fs.readFile(manifest, 'utf8')).split('\n').filter((line) => !line.includes(`"${fox}"`)).join('\n').replace(/,(\n\s*\})/, '$1'));
 
     const status = await cli(dir, ['status']);
     expect(status.code).toBe(1);
-    expect(status.stdout).toMatch(/missing +[0-9a-f]{16} {2}"An owl on a fence post at night" \(1:1\) {2}rendered on \/animals/);
+    expect(status.stdout).toMatch(/missing +[0-9a-f]{16} {2}"A fox at the edge of a wood" \(1:1\) {2}rendered on \/animals/);
     expect(status.stdout).toContain('run `astro build` where it may generate');
   });
 });

@@ -52,8 +52,9 @@ function assetUrl(config: AstroConfig, name: string): string {
 /**
  * Tells the CLI which images prompts from data rendered (see RenderedRecord):
  * without it, `status` cannot predict a frozen build and `prune` cannot tell
- * their images from stale ones. Written before a missing image fails the
- * build, so that `status` names it too.
+ * their images from stale ones. Only a build that succeeded writes it: a
+ * failed one leaves the cache as it was, and the record older than the
+ * sources, so `status` still fails.
  */
 async function recordRendered(cacheDir: string, sources: string | undefined, host: AstroImageHost): Promise<void> {
   if (sources === undefined) return removeRendered(cacheDir);
@@ -135,11 +136,9 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
       },
 
       async 'astro:build:done'({ dir, logger }) {
-        await recordRendered(pipeline.options.cacheDir, fingerprint, host).catch((error: unknown) => {
-          throw forAstro(error);
-        });
         try {
           host.assertNothingMissing();
+          await recordRendered(pipeline.options.cacheDir, fingerprint, host);
         } catch (error) {
           throw forAstro(error);
         }
