@@ -109,10 +109,11 @@ describe('a prompt being edited in astro dev', () => {
     }, [alt, key] as const, { timeout: 60_000 });
 
   /**
-   * Starts `astro dev` on a fresh copy of the site (with `added` files) with `page` open in
-   * Chromium and its images shown, then saves `file` ten times 300 ms apart
-   * with ten drafts of `prompt`; the browser reloads the page as the dev
-   * server tells it to. Returns the drafts and the pages the browser was served.
+   * Starts `astro dev` on a fresh copy of the site (with `added` files) with
+   * `page` open in Chromium and its images shown, then saves `file` ten times
+   * 300 ms apart with ten drafts of `prompt`, and expects one gateway request,
+   * for the last draft, and the browser to show its image. Returns the pages
+   * the browser was served meanwhile.
    */
   async function editTenTimes(file: string, prompt: string, page: string, alt: string, added: Record<string, string> = {}) {
     const dir = await copyAstroFixture('site', 'settle');
