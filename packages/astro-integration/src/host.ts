@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { HookParameters } from 'astro';
 import {
   describeImage,
+  EditSettle,
   GeneratedImagesError,
   isError,
   pictureModel,
@@ -24,6 +25,14 @@ type DevServer = HookParameters<'astro:server:setup'>['server'];
 /** Where the dev server serves the cache's files (the Vite plugin's route). */
 const DEV_PREFIX = '@generated-images/';
 
+/** What the dev server's watcher reports when a file is saved, created or deleted. */
+const EDITS = new Set(['add', 'change', 'unlink']);
+
+function inside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
 /** A pipeline error while a page renders, saying which page (its prompt may come from data, with no source location). */
 function withPage(error: unknown, page: string): unknown {
   if (!isError(error)) return error;
@@ -42,6 +51,14 @@ const imageFiles = (image: ResolvedImage): RenderedImage => ({
  * `astro dev`: in a build every image is resolved (generated when missing and
  * allowed, else the build fails naming the page); in dev what is cached shows
  * at once and the rest shows a placeholder until it is ready.
+ *
+ * In dev, a miss rendered less than a second after an edit anywhere in the
+ * project generates nothing: the component does not know which file holds
+ * its prompt (the page, a layout, a collection entry), and a page rendered
+ * meanwhile may show a draft, or content the edit has not reached yet. Once
+ * the project has been left unchanged for a second the pages are reloaded,
+ * and what they ask for then is generated (the Vite plugin's settle, with
+ * the project as its one file).
  */
 export class AstroImageHost implements ImageHost {
   /** The dev server, which reloads the page when an image it waited for is ready. */
@@ -50,6 +67,7 @@ export class AstroImageHost implements ImageHost {
   devBase = '/';
   private warned = false;
   private readonly generating = new Set<string>();
+  private readonly settle = new EditSettle();
   /** Render-time misses a build may not generate (frozen, or no key): listed together when the build ends. */
   private readonly missing: Array<{ page: string; prompt: string; ratio: string }> = [];
   /** Every image a page rendered, for the build's summary. */
@@ -64,6 +82,16 @@ export class AstroImageHost implements ImageHost {
     /** `astro dev`: what is not cached shows a placeholder instead of holding up the page. */
     private readonly dev: boolean,
   ) {}
+
+  /** `astro dev`'s server: it reloads the pages when an image is ready, and its watcher tells when the project is being edited. */
+  serve(server: DevServer): void {
+    this.server = server;
+    const { root, cacheDir } = this.pipeline.options;
+    server.watcher.on('all', (event: string, file: string) => {
+      // The cache changes when an image is generated, never because of an edit.
+      if (EDITS.has(event) && inside(root, file) && !inside(cacheDir, file)) this.edited();
+    });
+  }
 
   async render(props: Record<string, unknown>, page: string): Promise<string> {
     const { request, render } = readAstroProps(props, page);
@@ -130,13 +158,28 @@ export class AstroImageHost implements ImageHost {
       return this.pending(request, render, frozen ? 'Not generated (frozen)' : 'Not generated (no API key)');
     }
     if (!this.generating.has(key)) {
+      if (this.reloadWhenSettled()) return this.pending(request, render, 'Waiting for the edit to settle…');
       this.generating.add(key);
       pipeline.resolve(request).then(
-        () => this.server?.environments.client.hot.send({ type: 'full-reload' }),
+        () => this.reload(),
         (error: Error) => pipeline.reporter.warn(`rendering ${page}: ${error.message}`),
       ).finally(() => this.generating.delete(key));
     }
     return this.pending(request, render, 'Generating…');
+  }
+
+  /** A file of the project changed: placeholders shown waiting for the edits wait a second more before their pages are reloaded. */
+  private edited(): void {
+    if (this.settle.changed(this.pipeline.options.root)) this.reloadWhenSettled();
+  }
+
+  /** Reloads the pages once the project has been left unchanged for a second; false when it has been already. */
+  private reloadWhenSettled(): boolean {
+    return this.settle.defer(this.pipeline.options.root, 'reload', () => this.reload());
+  }
+
+  private reload(): void {
+    this.server?.environments.client.hot.send({ type: 'full-reload' });
   }
 
   /** The final `<picture>`'s box and attributes with an SVG of the prompt as its image, so nothing moves when the image arrives. */

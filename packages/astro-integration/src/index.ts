@@ -113,7 +113,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
       },
 
       'astro:server:setup'({ server }) {
-        host.server = server;
+        host.serve(server);
       },
 
       async 'astro:build:start'({ logger }) {

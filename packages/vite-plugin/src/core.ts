@@ -29,3 +29,4 @@ export { excludedFolders } from './vite/config.js';
 export { Sessions, type Session } from './vite/session.js';
 export { usagesPlugin } from './vite/plugins/usages.js';
 export { devPlugin } from './vite/plugins/dev.js';
+export { EditSettle } from './vite/dev/settle.js';

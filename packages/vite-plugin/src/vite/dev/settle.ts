@@ -20,13 +20,14 @@ export class EditSettle {
 
   constructor(private readonly quietMs = SETTLE_MS) {}
 
-  /** `file` was saved. */
-  changed(file: string): void {
+  /** `file` was saved. Returns whether work was waiting for it (now dropped). */
+  changed(file: string): boolean {
     this.changedAt.set(file, Date.now());
     const waiting = this.waiting.get(file);
-    if (!waiting) return;
+    if (!waiting) return false;
     clearTimeout(waiting.timer);
     this.waiting.delete(file);
+    return true;
   }
 
   /**
