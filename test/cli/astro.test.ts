@@ -47,6 +47,8 @@ describe('generated-images in an Astro project with prompts computed at render t
     const build = await astroBuild();
     expect(build.code, build.output).toBe(0);
     expect(await prompts()).toEqual(['A hare in a summer meadow', 'A heron standing in the reeds', 'A lighthouse on a cliff at dusk']);
+    // The summary says where an image from data is used: the page that rendered it.
+    expect(build.output).toMatch(/generated +page \/animals\/ +1:1 +A heron standing in the reeds/);
 
     const status = await cli(dir, ['status']);
     expect(status.code, status.output).toBe(0);

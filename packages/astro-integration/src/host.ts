@@ -97,7 +97,7 @@ export class AstroImageHost implements ImageHost {
     const { request, render } = readAstroProps(props, page);
     if (this.dev) return this.renderDev(request, render, page);
     try {
-      this.rendered.push({ key: this.pipeline.key(request), prompt: request.prompt, ratio: request.ratio, locations: [] });
+      this.rendered.push({ key: this.pipeline.key(request), prompt: request.prompt, ratio: request.ratio, locations: [], pages: [page] });
       const misses = await this.pipeline.misses([request]);
       const { frozen, apiKey } = this.pipeline.options;
       if (misses.size > 0 && (frozen || !apiKey)) {

@@ -351,8 +351,10 @@ export class ImagePipeline {
     const byKey = new Map<string, SummaryImage>();
     for (const image of images) {
       const known = byKey.get(image.key);
-      if (known) known.locations.push(...image.locations);
-      else byKey.set(image.key, { ...image, locations: [...image.locations] });
+      if (known) {
+        known.locations.push(...image.locations);
+        if (image.pages) known.pages = [...(known.pages ?? []), ...image.pages];
+      } else byKey.set(image.key, { ...image, locations: [...image.locations], ...(image.pages ? { pages: [...image.pages] } : {}) });
     }
     const generated: SummaryImage[] = [];
     for (const key of this.generated.keys()) {

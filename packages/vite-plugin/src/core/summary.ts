@@ -7,6 +7,8 @@ export interface SummaryImage {
   prompt: string;
   ratio: string;
   locations: SourceLocation[];
+  /** The pages that rendered it, for a prompt from data: it has no place in the source to name. */
+  pages?: string[];
 }
 
 /** An image that could not be generated, with the gateway's or the check's reason. */
@@ -26,7 +28,8 @@ export interface BuildSummary {
   cost: number;
 }
 
-const where = (locations: SourceLocation[], root: string) => locations.map((l) => relativeLocation(l, root)).join(', ') || '(no location)';
+const where = ({ locations, pages = [] }: SummaryImage, root: string) =>
+  locations.map((l) => relativeLocation(l, root)).join(', ') || (pages.length ? `page ${[...new Set(pages)].sort().join(', ')}` : '(no location)');
 const firstPlace = (a: SummaryImage, b: SummaryImage) =>
   (a.locations[0] && b.locations[0] ? byLocation(a.locations[0], b.locations[0]) : a.locations.length ? -1 : b.locations.length ? 1 : 0) ||
   a.key.localeCompare(b.key);
@@ -46,9 +49,9 @@ export function formatSummary(summary: BuildSummary, root: string): string {
   const head = `images: ${totals.join(', ')}`;
 
   const rows: Array<{ cells: [string, string, string, string]; reason?: string }> = [
-    ...[...summary.generated].sort(firstPlace).map((image) => ({ cells: ['generated', where(image.locations, root), image.ratio, shorten(image.prompt, 60)] as [string, string, string, string] })),
+    ...[...summary.generated].sort(firstPlace).map((image) => ({ cells: ['generated', where(image, root), image.ratio, shorten(image.prompt, 60)] as [string, string, string, string] })),
     ...[...summary.failed].sort(firstPlace).map((image) => ({
-      cells: ['failed', where(image.locations, root), image.ratio, shorten(image.prompt, 60)] as [string, string, string, string],
+      cells: ['failed', where(image, root), image.ratio, shorten(image.prompt, 60)] as [string, string, string, string],
       reason: oneLine(image.reason.split('\n', 1)[0]!, 160),
     })),
   ];
