@@ -33,6 +33,8 @@ function inside(dir: string, file: string): boolean {
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
+const inDotFolder = (root: string, file: string) => path.relative(root, file).split(path.sep).slice(0, -1).some((part) => part.startsWith('.'));
+
 /** A pipeline error while a page renders, saying which page (its prompt may come from data, with no source location). */
 function withPage(error: unknown, page: string): unknown {
   if (!isError(error)) return error;
@@ -88,8 +90,9 @@ export class AstroImageHost implements ImageHost {
     this.server = server;
     const { root, cacheDir } = this.pipeline.options;
     server.watcher.on('all', (event: string, file: string) => {
-      // The cache changes when an image is generated, never because of an edit.
-      if (EDITS.has(event) && inside(root, file) && !inside(cacheDir, file)) this.edited();
+      // The cache changes when an image is generated, and dot folders (Astro's .astro/ types, written as the server
+      // starts) when a tool writes them: neither is an edit.
+      if (EDITS.has(event) && inside(root, file) && !inside(cacheDir, file) && !inDotFolder(root, file)) this.edited();
     });
   }
 
