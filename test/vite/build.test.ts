@@ -166,6 +166,41 @@ describe('vite build errors in source', () => {
   });
 });
 
+describe('a failed vite build as it is printed', () => {
+  /** What Vite 8 prints under a failed build's message unless told otherwise: Rolldown's stack, or a plugin's own. */
+  const expectNoStack = (stderr: string) => {
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(stderr).not.toContain('aggregateBindingErrorsIntoJsError');
+  };
+  const HINT = 'Generate them where a build may call the gateway (npx generated-images generate, or a build with frozen: false) and commit the cache folder.';
+
+  it('shows an invalid usage the scan found as its message and location, once, with no stack lines', async () => {
+    const dir = await copyFixture('vite-html', 'printed-html');
+    const html = await fs.readFile(path.join(dir, 'index.html'), 'utf8');
+    await fs.writeFile(path.join(dir, 'index.html'), html.replace('ratio="16:9"', 'ratio="16:10"'));
+    const result = await viteBuild(dir, env());
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/index\.html:8:\d+\b/);
+    expect(result.stderr).toMatch(/\[generated-images\] invalid <GeneratedImage>:\n {2}index\.html:8:\d+: invalid ratio "16:10"; allowed: "1:1"/);
+    expect(result.stderr.split('invalid ratio "16:10"')).toHaveLength(2);
+    expectNoStack(result.stderr);
+  });
+
+  it('shows a frozen miss in a module only the transform reads with its location and hint, and no stack lines', async () => {
+    const dir = await copyFixture('vite-jsx', 'printed-jsx');
+    gateway.reset();
+    const result = await viteBuild(dir, env({ CI: 'true', GI_OPTIONS: JSON.stringify({ widths: [64], include: ['nothing/**'] }) }));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/src\/main\.jsx:7:\d+\b/);
+    expect(result.stderr).toContain('[generated-images] 1 image is missing from the cache (generated-images) and frozen mode is on (CI is set)');
+    expect(result.stderr).toContain('  src/main.jsx:7:7  "A paper boat on a puddle" (3:2)');
+    expect(result.stderr).toContain(HINT);
+    expect(result.stderr.split(HINT)).toHaveLength(2);
+    expectNoStack(result.stderr);
+    expect(gateway.requests).toHaveLength(0);
+  });
+});
+
 describe('vite build of a React site', () => {
   it('replaces <GeneratedImage> in JSX with picture markup before React compiles it', async () => {
     const dir = await copyFixture('vite-jsx');

@@ -13,11 +13,22 @@ function edit(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendere
   return s;
 }
 
-/** The source with each usage's element replaced by its markup (`rendered[i]` for `usages[i]`), and its source map. */
+/**
+ * The source with each usage's element replaced by its markup (`rendered[i]`
+ * for `usages[i]`), and its source map, made when first read: an HTML
+ * entry's transform returns only the code, and a map of a page costs more
+ * than the splice.
+ */
 export function spliceUsages(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[], file: string): Spliced {
   const s = edit(code, usages, rendered);
-  // 'boundary': one mapping per word, as Vite's and Astro's own plugins generate, so columns map too.
-  return { code: s.toString(), map: s.generateMap({ source: file, file, includeContent: true, hires: 'boundary' }) };
+  let map: SourceMap | undefined;
+  return {
+    code: s.toString(),
+    get map() {
+      // 'boundary': one mapping per word, as Vite's and Astro's own plugins generate, so columns map too.
+      return (map ??= s.generateMap({ source: file, file, includeContent: true, hires: 'boundary' }));
+    },
+  };
 }
 
 /** The source with each usage's element replaced by its markup, where no map is wanted (rendered HTML). */

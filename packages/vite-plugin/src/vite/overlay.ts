@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { ResolvedConfig } from 'vite';
 import { errorText, PREFIX, type GeneratedImagesError } from '../core/errors.js';
 import { withStatusLine, type Reporter } from '../core/report.js';
@@ -24,18 +25,64 @@ export interface RollupStyleError {
   frame?: string;
 }
 
+/**
+ * An error whose stack would be our own code's, of no use to the user: it is
+ * `Error: message` and no frame, the form Vite 6 and 7 (`enhanceRollupError`)
+ * and Rolldown (its summary of a failed build) drop from under the message
+ * instead of printing the message a second time. Vite 8 prints what the build
+ * threw with `util.inspect`, which shows the message alone through the
+ * custom inspector, and no properties: the Rollup-style ones are not enumerable.
+ */
+class MessageOnlyError extends Error implements RollupStyleError {
+  declare plugin: string;
+  declare id?: string;
+  declare loc?: RollupStyleError['loc'];
+  declare frame?: string;
+
+  constructor(message: string, fields: Omit<RollupStyleError, 'message'>) {
+    super(message);
+    this.stack = `Error: ${message}\n`;
+    for (const [name, value] of Object.entries(fields)) Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+
+  [inspect.custom](): string {
+    return this.message;
+  }
+}
+
 /** Our error as Vite's overlay and build output show it: prefixed, located, with a frame when the source is at hand. */
 export function overlayError(error: GeneratedImagesError, code?: string): Error & RollupStyleError {
   const loc = error.locations[0];
-  const message = `${PREFIX} ${errorText(error)}`;
-  // The stack is our own code's, of no use to the user: Vite prints it under the message, so it is the message alone.
-  return Object.assign(new Error(message), {
-    stack: message,
+  return new MessageOnlyError(`${PREFIX} ${errorText(error)}`, {
     plugin: PLUGIN_NAME,
     id: loc?.file,
     loc: loc && { file: loc.file, line: loc.line, column: loc.column - 1 },
     frame: loc && code !== undefined ? codeFrame(code, loc.line, loc.column) : undefined,
   });
+}
+
+/** Rolldown's error for a failed build: one of its own around the plugins' errors (`errors`), with its stack. */
+interface BundlerError extends Error {
+  errors?: unknown[];
+}
+
+const isOurs = (error: unknown) => error instanceof Error && error.message.startsWith(`${PREFIX} `);
+
+/**
+ * A failed Rolldown build (Vite 8) throws an error of Rolldown's that wraps
+ * the plugins' errors: its message is their summary (plugin, file:line:column,
+ * message with its hint), its stack Rolldown's and Vite's internals. When
+ * every error in it is ours, it prints as that summary alone. Anything else
+ * is left as it is.
+ */
+export function withoutBundlerStack(error: unknown): unknown {
+  const wrapped = error instanceof Error ? (error as BundlerError).errors : undefined;
+  if (!Array.isArray(wrapped) || wrapped.length === 0 || !wrapped.every(isOurs)) return error;
+  const summary = (error as Error).message;
+  (error as Error).stack = summary;
+  Object.defineProperty(error, 'errors', { value: wrapped, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(error, inspect.custom, { value: () => (error as Error).message, configurable: true, enumerable: false });
+  return error;
 }
 
 /** A few lines of source around a location with a caret, for Vite's error overlay. */

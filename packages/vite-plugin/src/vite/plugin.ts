@@ -2,6 +2,7 @@ import type { Plugin } from 'vite';
 import type { GeneratedImagesOptions } from '../core/options.js';
 import { PLUGIN_NAME } from './overlay.js';
 import { devPlugin } from './plugins/dev.js';
+import { errorsPlugin } from './plugins/errors.js';
 import { htmlPlugin } from './plugins/html.js';
 import { outputPlugin, scanPlugin } from './plugins/build.js';
 import { hostPlugin } from './plugins/host.js';
@@ -25,5 +26,6 @@ export function generatedImages(options: GeneratedImagesOptions = {}): Plugin[] 
     htmlPlugin(sessions),
     devPlugin(sessions, { takesLink: true }),
     outputPlugin(sessions),
+    errorsPlugin(),
   ];
 }

@@ -186,12 +186,44 @@ function scanImages(text: string): { keys: Array<{ start: number; end: number; n
   return { keys, objects, edits, repairs };
 }
 
+/** An image's line as stableStringify writes it, up to its value: the key is what a line can be checked by without parsing. */
+const IMAGE_LINE = /^ {4}"([0-9a-f]{16})": \{/;
+
+/**
+ * The text as stableStringify wrote it, read with JSON.parse alone: every
+ * image on a line of its own, no key twice, nothing to repair. Undefined for
+ * anything else, which the lexer reads (it costs some 30 ms of a build at 60
+ * images, JSON.parse under one).
+ */
+function readCommittedText(text: string): ManifestText | undefined {
+  const lines = text.split('\n');
+  if (lines.length < 6 || lines[0] !== '{' || lines[1] !== '  "images": {' || lines.at(-4) !== '  },' || lines.at(-2) !== '}' || lines.at(-1) !== '') return undefined;
+  const keys: string[] = [];
+  for (let i = 2; i < lines.length - 4; i++) {
+    const key = IMAGE_LINE.exec(lines[i]!)?.[1];
+    if (key === undefined) return undefined;
+    keys.push(key);
+  }
+  let parsed: { images?: unknown };
+  try {
+    parsed = JSON.parse(text) as { images?: unknown };
+  } catch {
+    return undefined;
+  }
+  const { images, ...document } = parsed;
+  // A key given twice, or a line holding more than one image, is the lexer's to report.
+  if (!images || typeof images !== 'object' || Object.keys(images).length !== keys.length || new Set(keys).size !== keys.length) return undefined;
+  return { document, images: keys.map((key) => [key, (images as Record<string, unknown>)[key]]), repairs: [] };
+}
+
 /**
  * Reads manifest.json as written by `stableStringify`, by hand in the SPEC's
  * layout, or as left by a union merge. Throws a SyntaxError for text that is
  * not JSON even after the repairs above.
  */
 export function readManifestText(text: string): ManifestText {
+  const committed = readCommittedText(text);
+  if (committed) return committed;
   const scan = scanImages(text);
   // Every image key is renamed to its index, so that JSON.parse keeps a key given twice.
   const edits: Edit[] = [...scan.edits, ...scan.keys.map((k, index) => ({ at: k.start, remove: k.end - k.start, insert: `"#${index}"` }))];

@@ -1,10 +1,13 @@
-import { fromMarkdown, type Options } from 'mdast-util-from-markdown';
-import { mdxFromMarkdown } from 'mdast-util-mdx';
-import { mdxjs } from 'micromark-extension-mdxjs';
+import type { Options } from 'mdast-util-from-markdown';
 import { GeneratedImagesError } from '../../core/errors.js';
 import type { SourceLocation } from '../../core/location.js';
+import { onFirstUse } from './load.js';
 import { markupStarts } from './markup.js';
 import { scriptStarts } from './script.js';
+
+const markdown = onFirstUse<typeof import('mdast-util-from-markdown')>('mdast-util-from-markdown');
+const mdxSyntax = onFirstUse<typeof import('micromark-extension-mdxjs')>('micromark-extension-mdxjs');
+const mdxTree = onFirstUse<typeof import('mdast-util-mdx')>('mdast-util-mdx');
 
 interface MdNode {
   type: string;
@@ -24,8 +27,9 @@ interface ParseMessage {
 let mdxOptions: Options | undefined;
 
 function parse(code: string, mdx: boolean, at: (offset: number) => SourceLocation): MdNode {
+  const { fromMarkdown } = markdown();
   if (!mdx) return fromMarkdown(code) as MdNode;
-  mdxOptions ??= { extensions: [mdxjs()], mdastExtensions: [mdxFromMarkdown()] };
+  mdxOptions ??= { extensions: [mdxSyntax().mdxjs()], mdastExtensions: [mdxTree().mdxFromMarkdown()] };
   try {
     return fromMarkdown(code, mdxOptions) as MdNode;
   } catch (error) {

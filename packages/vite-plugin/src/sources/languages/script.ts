@@ -1,6 +1,8 @@
-import { parseSync } from 'oxc-parser';
 import { GeneratedImagesError } from '../../core/errors.js';
 import type { SourceLocation } from '../../core/location.js';
+import { onFirstUse } from './load.js';
+
+const oxc = onFirstUse<typeof import('oxc-parser')>('oxc-parser');
 
 export type ScriptLang = 'js' | 'jsx' | 'ts' | 'tsx';
 
@@ -29,7 +31,7 @@ function walk(value: unknown, visit: (node: Node) => void): void {
  * `offset` is where `source` starts in the file, for locations.
  */
 export function scriptStarts(source: string, lang: ScriptLang, tag: string, at: (offset: number) => SourceLocation, offset = 0): number[] {
-  const { program, errors } = parseSync(`module.${lang}`, source, { lang, sourceType: 'module' });
+  const { program, errors } = oxc().parseSync(`module.${lang}`, source, { lang, sourceType: 'module' });
   const first = errors.find((e) => e.severity === 'Error');
   if (first) {
     const where = first.labels[0]?.start ?? 0;

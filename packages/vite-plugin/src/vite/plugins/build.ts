@@ -45,8 +45,10 @@ export function scanPlugin(sessions: Sessions): Plugin {
 
 /**
  * Starts each environment's bundle of optimized files (the transforms emit
- * them), keeps their placeholders valid in every chunk, and writes what the
- * build recorded into the manifest.
+ * them) and keeps their placeholders valid in every chunk. What the build
+ * recorded reaches the manifest at buildEnd (hostPlugin), after the last
+ * transform: a generateBundle hook of ours would cost every build a copy of
+ * the bundle's hundreds of files as objects (Rolldown makes one per hook).
  */
 export function outputPlugin(sessions: Sessions): Plugin {
   return {
@@ -64,9 +66,6 @@ export function outputPlugin(sessions: Sessions): Plugin {
         const fixed = placeholdersInDoubleQuotes(code, this.parse(code));
         return fixed === undefined ? null : { code: fixed, map: null };
       },
-    },
-    async generateBundle() {
-      await sessions.of(this).pipeline.cache.flush();
     },
   };
 }

@@ -30,8 +30,8 @@ export function usagesPlugin(sessions: Sessions, options: { name: string; files:
           return await renderUsagesIn(session, code, { file, syntax, environment: this.environment?.name ?? 'client', onReady, emitter: this });
         } catch (error) {
           if (!isError(error)) throw error;
-          const { message, loc } = overlayError(error);
-          this.error({ message, id: file, loc });
+          // Our error itself rather than its fields: Rolldown would give a copy its own stack, and print it.
+          this.error(Object.assign(overlayError(error), { id: file }));
         }
       },
     },
