@@ -1,4 +1,5 @@
 import MagicString, { type SourceMap } from 'magic-string';
+import type { Range } from './imports.js';
 import type { Usage } from './usage.js';
 
 export interface Spliced {
@@ -7,15 +8,20 @@ export interface Spliced {
   map: SourceMap;
 }
 
-function edit(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[]): MagicString {
+function edit(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[], removed: Range[] = []): MagicString {
   const s = new MagicString(code);
   usages.forEach((usage, i) => s.overwrite(usage.start, usage.end, rendered[i]!));
+  for (const range of removed) s.remove(range.start, range.end);
   return s;
 }
 
-/** The source with each usage's element replaced by its markup (`rendered[i]` for `usages[i]`), and its source map. */
-export function spliceUsages(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[], file: string): Spliced {
-  const s = edit(code, usages, rendered);
+/**
+ * The source with each usage's element replaced by its markup (`rendered[i]`
+ * for `usages[i]`) and the `removed` ranges deleted (an import nothing uses
+ * any more), and its source map.
+ */
+export function spliceUsages(code: string, usages: Array<Pick<Usage, 'start' | 'end'>>, rendered: string[], file: string, removed: Range[] = []): Spliced {
+  const s = edit(code, usages, rendered, removed);
   // 'boundary': one mapping per word, as Vite's and Astro's own plugins generate, so columns map too.
   return { code: s.toString(), map: s.generateMap({ source: file, file, includeContent: true, hires: 'boundary' }) };
 }
