@@ -84,6 +84,21 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   /** With prompts from expressions: the sources' fingerprint when the build began, recorded with what the pages rendered. */
   let fingerprint: string | undefined;
 
+  /**
+   * Every page has rendered (Astro 6 and later say so in a Vite hook, Astro 5
+   * only in astro:build:done): print what waited, keep what the pages
+   * encoded, and fail naming the images they could not show.
+   */
+  const pagesRendered = async () => {
+    log.release();
+    await pipeline.cache.flush();
+    try {
+      host.assertNothingMissing();
+    } catch (error) {
+      throw forAstro(error);
+    }
+  };
+
   return {
     name: 'astro-generated-images',
     api: { options },
@@ -98,15 +113,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         unregister?.();
         unregister = registerHost(hostId, host);
         const buildUrl = (name: string) => assetUrl(config, name);
-        const onRendered = () => {
-          log.release();
-          try {
-            host.assertNothingMissing();
-          } catch (error) {
-            throw forAstro(error);
-          }
-        };
-        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared, onRendered }) } });
+        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared, onRendered: pagesRendered }) } });
         addMarkdownPlugin(initial, updateConfig, pipeline.options.root);
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
         if (command === 'dev') addDevToolbarApp(takesToolbarApp());
@@ -143,9 +150,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
       },
 
       async 'astro:build:done'({ dir, logger }) {
-        log.release();
+        await pagesRendered();
         try {
-          host.assertNothingMissing();
           await recordRendered(pipeline.options.cacheDir, fingerprint, host);
         } catch (error) {
           throw forAstro(error);

@@ -26,7 +26,7 @@ export interface AstroViteOptions {
   /** The images the build prepared, once it has (undefined in dev, or when no page can render on demand). */
   prepared: () => PreparedImages | undefined;
   /** Every page is rendered (Astro 6 and later); may throw the error that fails the build. */
-  onRendered: () => void;
+  onRendered: () => Promise<void>;
 }
 
 /**
@@ -38,8 +38,8 @@ export interface AstroViteOptions {
  * resolved, so it runs after it. Astro 5 builds without `buildApp`: there
  * `astro:build:done` does the same.
  */
-function afterRenderingPlugin(onRendered: () => void): Plugin {
-  const last: Plugin = { name: 'astro-generated-images:rendered', buildApp: { order: 'post', handler: async () => onRendered() } };
+function afterRenderingPlugin(onRendered: () => Promise<void>): Plugin {
+  const last: Plugin = { name: 'astro-generated-images:rendered', buildApp: { order: 'post', handler: onRendered } };
   return {
     name: 'astro-generated-images:after-rendering',
     apply: 'build',
