@@ -57,6 +57,18 @@ describe('astro build of a site with pages, a content collection, Markdown and M
     expect(cold.output).toMatch(/\[astro-generated-images\] images: 5 generated, 0 reused from the cache, \d+ variants encoded/);
   });
 
+  it("prints a few progress lines before the build and none inside Astro's page lines", () => {
+    // Not a terminal: the start and the end of the literal prompts' generation; those from data say nothing while pages render.
+    expect(cold.output.match(/^.*\[astro-generated-images\] generat.*$/gm)?.map((line) => line.replace(/^[\d:]+ /, '').replace(/\(\d+\.\ds\)/, '(…)'))).toEqual([
+      '[astro-generated-images] generating 0/3 (…)',
+      '[astro-generated-images] generated 3/3 (…)',
+    ]);
+    // Astro prints a page's path, renders it, then its time on the same line.
+    const pages = cold.output.match(/^.*\/index\.html.*$/gm) ?? [];
+    expect(pages.length).toBeGreaterThanOrEqual(5);
+    for (const line of pages) expect(line).toMatch(/^[\d:]+ +[├└]─ \/\S*index\.html \(\+[\d.]+m?s\)\s*$/);
+  });
+
   it('renders <picture> markup with avif and webp sources at the requested widths, attributes where Astro users expect them', async () => {
     const [hero, ...rest] = pictures(await page(dir, ''));
     expect(rest).toEqual([]);
@@ -140,6 +152,11 @@ describe('astro build of a site with pages, a content collection, Markdown and M
     expect(frozen.output).toContain('2 images with prompts from data are missing from the cache (generated-images) and frozen mode is on (CI is set)');
     expect(frozen.output).toMatch(/\/posts\/alpha\/ +"A grey wolf howling at the moon" \(16:9\)/);
     expect(frozen.output).toMatch(/\/posts\/gamma\/ +"A kingfisher diving into a pond" \(3:2\)/);
+    // Reported once every page has rendered, as Astro reports its own errors: the message, then the hint; no hook wrapper, no stack.
+    expect(frozen.output).toContain('[GeneratedImagesError] 2 images with prompts from data are missing');
+    expect(frozen.output).toMatch(/\n {2}Hint:\n {4}Build once where the build may call the gateway \(frozen: false and AGNIC_API_KEY set\) and commit the cache folder\./);
+    expect(frozen.output.split('Build once where').length).toBe(2);
+    expect(frozen.output).not.toMatch(/unhandled error|Stack trace|^\s+at /m);
     expect(gateway.requests).toEqual([]);
     expect(await hashTree(path.join(dir, 'generated-images'))).toEqual(cache);
   });

@@ -42,7 +42,7 @@ export interface Picture {
 function attributes(tag: string): Record<string, string> {
   const out: Record<string, string> = {};
   const inner = tag.replace(/^<[\w-]+/, '').replace(/\/?>$/, '');
-  for (const m of inner.matchAll(/([\w:-]+)(?:="([^"]*)")?/g)) out[m[1]!] = (m[2] ?? '').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  for (const m of inner.matchAll(/([\w:-]+)(?:="([^"]*)")?/g)) out[m[1]!.toLowerCase()] = (m[2] ?? '').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
   return out;
 }
 

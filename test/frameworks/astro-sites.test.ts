@@ -2,15 +2,19 @@
 // `examples/basics` (copied from withastro/astro and withastro/starlight into fixtures/),
 // installed outside the workspace from `npm pack` tarballs of both packages, the
 // integration added to astro.config as `astro add` adds it, built against the test gateway.
+// Then a small site with a React island and the @astrojs/node adapter on each supported
+// Astro major (5, 6 and 7), built by that project's own Astro.
 
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { astro, pictures } from '../astro/helpers.ts';
+import { astro, pictures, startNodeServer, userEnv } from '../astro/helpers.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { BIN, REPO, run } from '../helpers.ts';
+import { inProject, npm, referencedInOutput } from './helpers.ts';
 
 const KEY = 'agnic_tok_TESTKEY_sites_0c9d1e2f';
 let gateway: TestGateway;
@@ -96,7 +100,7 @@ describe.each(SITES)('$fixture on Astro 7, installed from the tarballs', (site) 
     expect(after).not.toBe(before);
     await fs.writeFile(config, after);
     for (const [file, edit] of Object.entries(site.edits)) await fs.writeFile(path.join(dir, file), edit(await fs.readFile(path.join(dir, file), 'utf8')));
-    install = await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir });
+    install = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline'], dir);
     gateway.reset();
     cold = await astro(['build'], dir, env({ AGNIC_API_KEY: KEY }));
   });
@@ -145,5 +149,112 @@ describe.each(SITES)('$fixture on Astro 7, installed from the tarballs', (site) 
     expect(gateway.requests).toEqual([]);
     const status = await run(path.join(dir, 'node_modules/.bin/generated-images'), ['status'], { cwd: dir, env: { CI: 'true', AGNIC_API_KEY: undefined } });
     expect(status.code, status.output).toBe(0);
+  });
+});
+
+/** What `astro add react` and `astro add node` install beside each Astro major. */
+const MAJORS = [
+  { major: 5, packages: { astro: '^5.0.0', '@astrojs/react': '^4.0.0', '@astrojs/node': '^9.0.0' } },
+  { major: 6, packages: { astro: '^6.0.0', '@astrojs/react': '^5.0.0', '@astrojs/node': '^10.0.0' } },
+  { major: 7, packages: { astro: '^7.0.0', '@astrojs/react': '^7.0.0', '@astrojs/node': '^11.0.0' } },
+];
+/** The fixture's usages: literal ones in a page, an on-demand page and the React island, and two prompts from data. */
+const ISLAND_PROMPTS = [
+  'A kite over a windy beach',
+  'A lighthouse lamp seen from inside',
+  'A paper boat on a puddle after rain',
+  'A red bicycle leaning on a brick wall',
+  'A snail climbing a stalk of grass',
+];
+
+/** `astro` as the project installed it, run as a user runs it (see `userEnv`). */
+async function projectAstro(dir: string, args: string[], env: Record<string, string | undefined>): Promise<Awaited<ReturnType<typeof run>>> {
+  const result = await inProject(dir, 'astro', args, userEnv(env));
+  return { ...result, output: stripVTControlCharacters(result.output) };
+}
+
+/** Every file under `dir` whose name matches. */
+async function filesUnder(dir: string, pattern: RegExp): Promise<string[]> {
+  return (await fs.readdir(dir, { recursive: true })).filter((f) => pattern.test(f)).map((f) => path.join(dir, f));
+}
+
+describe.each(MAJORS)('a React island and an @astrojs/node site on Astro $major, installed from the tarballs', ({ major, packages }) => {
+  let dir: string;
+  let cold: Awaited<ReturnType<typeof run>>;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), `gi-astro${major}-islands-`));
+    await fs.cp(path.join(REPO, 'test/frameworks/fixtures/astro-islands'), dir, { recursive: true });
+    const pkg = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    Object.assign(pkg.dependencies, packages, { react: '^19.0.0', 'react-dom': '^19.0.0' });
+    for (const [name, file] of Object.entries(tarballs)) pkg.dependencies[name] = `file:${file}`;
+    await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+    const install = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline'], dir);
+    expect(install.code, install.output).toBe(0);
+    gateway.reset();
+    cold = await projectAstro(dir, ['build'], { AGNIC_API_KEY: KEY, AGNIC_BASE_URL: gateway.url });
+  });
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('builds with that Astro, generating every usage, without a warning about the island\'s import', async () => {
+    const { version } = JSON.parse(await fs.readFile(path.join(dir, 'node_modules/astro/package.json'), 'utf8')) as { version: string };
+    expect(version.split('.')[0]).toBe(String(major));
+    expect(cold.code, cold.output).toBe(0);
+    expect(gateway.chatRequests().map((r) => r.body.messages[0].content as string).sort()).toEqual(ISLAND_PROMPTS);
+    expect(cold.output).not.toMatch(/never used|unhandled error/i);
+    // The progress went out before the build, never inside Astro's page lines.
+    expect(cold.output).not.toMatch(/\.html[^\n]*\[astro-generated-images\]/);
+  });
+
+  it('serves every image URL of every page, the island\'s and the on-demand page\'s included, and has no dev URL anywhere', async () => {
+    const client = path.join(dir, 'dist/client');
+    for (const file of await filesUnder(path.join(dir, 'dist'), /\.(html|js|mjs)$/)) expect(await fs.readFile(file, 'utf8'), file).not.toContain('/@generated-images/');
+    const index = await fs.readFile(path.join(client, 'index.html'), 'utf8');
+    const shown = pictures(index);
+    expect(shown.map((p) => p.img.alt).sort()).toEqual(['A kite over a windy beach', 'A snail climbing a stalk of grass', 'Bicycle', 'Paper boat']);
+    for (const picture of shown) {
+      for (const url of [picture.img.src!, ...picture.sources.flatMap((s) => s.srcset.map(([u]) => u))]) {
+        await expect(fs.stat(path.join(client, url)), url).resolves.toBeTruthy();
+      }
+    }
+    // The island's client code carries its picture too: every file it names is in the client output.
+    const referenced = await referencedInOutput(path.join(client, '_astro'));
+    expect(referenced.size).toBeGreaterThan(0);
+    for (const name of referenced) await expect(fs.stat(path.join(client, '_astro', name)), name).resolves.toBeTruthy();
+
+    const server = await startNodeServer(dir);
+    try {
+      const live = await (await fetch(`${server.url}/live`)).text();
+      const [lamp] = pictures(live);
+      expect(lamp!.img.alt).toBe('Lamp');
+      for (const url of [lamp!.img.src!, ...lamp!.sources.flatMap((s) => s.srcset.map(([u]) => u))]) {
+        const response = await fetch(new URL(url, server.url));
+        expect([response.status, response.headers.get('content-type')?.split('/')[0]], url).toEqual([200, 'image']);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rebuilds frozen with no request', async () => {
+    gateway.reset();
+    const warm = await projectAstro(dir, ['build'], { CI: 'true', AGNIC_BASE_URL: gateway.url });
+    expect(warm.code, warm.output).toBe(0);
+    expect(gateway.requests).toEqual([]);
+    expect(warm.output).toMatch(/images: 0 generated, 5 reused from the cache, 0 variants encoded/);
+  });
+
+  it('fails frozen on a prompt from data that is not cached, once the pages are rendered, in Astro\'s own error format', async () => {
+    const page = path.join(dir, 'src/pages/index.astro');
+    await fs.writeFile(page, (await fs.readFile(page, 'utf8')).replace('A kite over a windy beach', 'A kite over a frozen lake'));
+    gateway.reset();
+    const frozen = await projectAstro(dir, ['build'], { CI: 'true', AGNIC_BASE_URL: gateway.url });
+    expect(frozen.code).not.toBe(0);
+    expect(gateway.requests).toEqual([]);
+    expect(frozen.output).toContain('[GeneratedImagesError] 1 image with prompts from data is missing from the cache (generated-images) and frozen mode is on (CI is set)');
+    expect(frozen.output).toMatch(/\n {2}\/ +"A kite over a frozen lake" \(4:3\)\n {2}Hint:\n {4}Build once where/);
+    expect(frozen.output).not.toMatch(/Stack trace|^\s+at /m);
+    // Astro 5 renders pages outside any Vite hook: the error can only come from astro:build:done, which Astro introduces with a line of its own.
+    if (major >= 6) expect(frozen.output).not.toMatch(/unhandled error/i);
   });
 });

@@ -111,4 +111,22 @@ describe('the progress line on a terminal', () => {
       delete process.env.CI;
     }
   });
+
+  it('is the start, each failure and the end, or nothing, where the host asks for it (Astro)', () => {
+    const { writes, stream } = fakeTerminal();
+    for (const [style, want] of [
+      ['milestones', ['generating 0/4 (…)', 'generating 2/4, 1 failed (…)', 'generated 4/4, 2 failed (…)']],
+      ['silent', []],
+    ] as const) {
+      const printed: string[] = [];
+      const progress = createProgress({ info: (m) => printed.push(m), warn: (m) => printed.push(m), progressStyle: () => style }, 4, stream);
+      progress.tick(false);
+      progress.tick(true);
+      progress.tick(false);
+      progress.tick(true);
+      progress.end();
+      expect(printed.map((line) => line.replace(/\(\d+\.\ds\)/, '(…)')), style).toEqual(want);
+    }
+    expect(writes).toEqual([]);
+  });
 });

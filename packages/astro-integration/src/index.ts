@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AstroConfig, AstroIntegration, AstroIntegrationLogger } from 'astro';
+import type { AstroConfig, AstroIntegration } from 'astro';
 import {
   excludedFolders,
   formatSummary,
@@ -12,15 +12,14 @@ import {
   resolveOptions,
   scanProject,
   sourceFingerprint,
-  withStatusLine,
   writeRendered,
   type GeneratedImagesOptions,
   type RenderedImage,
-  type Reporter,
   type SummaryImage,
 } from 'vite-plugin-generated-images/core';
 import { forAstro } from './errors.js';
 import { AstroImageHost } from './host.js';
+import { AstroReporter } from './log.js';
 import { addMarkdownPlugin } from './markdown-config.js';
 import { onDemandDynamic, prepareForServer } from './on-demand.js';
 import { copyReferencedFiles } from './output.js';
@@ -35,11 +34,6 @@ export { RATIOS } from 'vite-plugin-generated-images/core';
 
 /** The integration, with the options as the user gave them (the `generated-images` CLI reads them from astro.config). */
 export type GeneratedImagesIntegration = AstroIntegration & { api: { options: GeneratedImagesOptions } };
-
-/** Astro's logger, with the live progress line kept below its messages on a terminal. */
-function reporter(logger: AstroIntegrationLogger): Reporter {
-  return withStatusLine({ info: (message) => logger.info(message), warn: (message) => logger.warn(message) });
-}
 
 /** Where a variant is served from in the build: Astro's assets folder, behind `base` or `build.assetsPrefix`. */
 function assetUrl(config: AstroConfig, name: string): string {
@@ -81,6 +75,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   let config: AstroConfig;
   let pipeline: ImagePipeline;
   let host: AstroImageHost;
+  let log: AstroReporter;
   let unregister: (() => void) | undefined;
   /** The images the pre-build scan found, for the summary. */
   let scanned: SummaryImage[] = [];
@@ -89,20 +84,36 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   /** With prompts from expressions: the sources' fingerprint when the build began, recorded with what the pages rendered. */
   let fingerprint: string | undefined;
 
+  /**
+   * Every page has rendered (Astro 6 and later say so in a Vite hook, Astro 5
+   * only in astro:build:done): print what waited, keep what the pages
+   * encoded, and fail naming the images they could not show.
+   */
+  const pagesRendered = async () => {
+    log.release();
+    await pipeline.cache.flush();
+    try {
+      host.assertNothingMissing();
+    } catch (error) {
+      throw forAstro(error);
+    }
+  };
+
   return {
     name: 'astro-generated-images',
     api: { options },
     hooks: {
       'astro:config:setup'({ config: initial, command, updateConfig, addMiddleware, addDevToolbarApp, logger }) {
         config = initial;
-        pipeline = new ImagePipeline(resolveOptions(options, { root: path.resolve(fileURLToPath(initial.root)) }), reporter(logger));
+        log = new AstroReporter(logger, command === 'build');
+        pipeline = new ImagePipeline(resolveOptions(options, { root: path.resolve(fileURLToPath(initial.root)) }), log);
         host = new AstroImageHost(pipeline, (name) => assetUrl(config, name), command === 'dev');
         // Compiled into the server bundle, so derived from what the build is, never random: two builds of one commit give one dist/.
         const hostId = createHash('sha256').update(JSON.stringify([command, pipeline.options.root])).digest('hex').slice(0, 16);
         unregister?.();
         unregister = registerHost(hostId, host);
         const buildUrl = (name: string) => assetUrl(config, name);
-        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared }) } });
+        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared, onRendered: pagesRendered }) } });
         addMarkdownPlugin(initial, updateConfig, pipeline.options.root);
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
         if (command === 'dev') addDevToolbarApp(takesToolbarApp());
@@ -126,8 +137,11 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         scanned = scan.usages.map((usage) => ({ key: pipeline.key(usage), prompt: usage.prompt, ratio: usage.ratio, locations: [usage.loc] }));
         fingerprint = scan.dynamic.length ? await sourceFingerprint({ root, include, dataDirs: [fileURLToPath(config.srcDir)], exclude }) : undefined;
         await pipeline.prepare(scan.usages).catch((error: unknown) => {
+          const summary = pipeline.summarize(scanned);
+          if (summary.generated.length || summary.failed.length) logger.info(formatSummary(summary, root));
           throw forAstro(error);
         });
+        log.hold();
         if (!config.adapter) return;
         prepared = await prepareForServer(pipeline, scan.usages, (name) => assetUrl(config, name));
         for (const loc of await onDemandDynamic(scan.dynamic ?? [], fileURLToPath(new URL('pages/', config.srcDir)), config.output === 'server')) {
@@ -136,8 +150,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
       },
 
       async 'astro:build:done'({ dir, logger }) {
+        await pagesRendered();
         try {
-          host.assertNothingMissing();
           await recordRendered(pipeline.options.cacheDir, fingerprint, host);
         } catch (error) {
           throw forAstro(error);

@@ -25,6 +25,29 @@ export interface AstroViteOptions {
   onDevBase: (base: string) => void;
   /** The images the build prepared, once it has (undefined in dev, or when no page can render on demand). */
   prepared: () => PreparedImages | undefined;
+  /** Every page is rendered (Astro 6 and later); may throw the error that fails the build. */
+  onRendered: () => Promise<void>;
+}
+
+/**
+ * Calls `onRendered` once Astro has rendered every page, where an error is
+ * still reported as Astro reports its own (a hook's error comes with "An
+ * unhandled error occurred while running the hook"). Astro 6 and later
+ * render pages in a `buildApp` hook of their own, after every environment's
+ * build; this one joins the end of the plugin list once the config is
+ * resolved, so it runs after it. Astro 5 builds without `buildApp`: there
+ * `astro:build:done` does the same.
+ */
+function afterRenderingPlugin(onRendered: () => Promise<void>): Plugin {
+  const last: Plugin = { name: 'astro-generated-images:rendered', buildApp: { order: 'post', handler: onRendered } };
+  return {
+    name: 'astro-generated-images:after-rendering',
+    apply: 'build',
+    configResolved(config) {
+      const plugins = config.plugins as Plugin[];
+      if (!plugins.includes(last)) plugins.push(last);
+    },
+  };
 }
 
 /**
@@ -61,5 +84,6 @@ export function astroVitePlugins(options: AstroViteOptions): Plugin[] {
     },
     usagesPlugin(sessions, { name: 'astro-generated-images:usages', files: ISLAND_FILES }),
     devPlugin(sessions),
+    afterRenderingPlugin(options.onRendered),
   ];
 }

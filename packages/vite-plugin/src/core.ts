@@ -17,7 +17,7 @@ export { readRendered, removeRendered, writeRendered, RENDERED_FILE, type Render
 export { plannedFiles, VARIANT_NAME_IN_TEXT } from './core/optimize/plan.js';
 export { ImagePipeline, type ImageRequest, type ResolvedImage } from './core/pipeline.js';
 export { formatSummary, type BuildSummary, type SummaryImage } from './core/summary.js';
-export { withStatusLine, type Reporter } from './core/report.js';
+export { interactive, withStatusLine, type ProgressStyle, type Reporter } from './core/report.js';
 export { MAX_PROMPT_LENGTH, type Usage } from './sources/usage.js';
 export { findUsages } from './sources/usage.js';
 export { replaceUsages } from './sources/splice.js';

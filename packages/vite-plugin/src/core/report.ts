@@ -7,9 +7,20 @@ export interface Reporter {
   /**
    * Shows a status line redrawn in place (or clears it, given undefined).
    * Only reporters that write to a terminal have one; the others get plain lines.
+   * The line comes without a prefix: the reporter puts its own.
    */
   status?(line: string | undefined): void;
+  /** How to show progress from now on, where the host decides (see `ProgressStyle`); else a live line on a terminal, a line per image elsewhere. */
+  progressStyle?(): ProgressStyle;
 }
+
+/**
+ * `live`: one line redrawn in place (`status`); `every`: a plain line per
+ * finished image; `milestones`: plain lines at the start, at each failure and
+ * at the end; `silent`: none (while the host's own output must not be broken
+ * into, its summary says what was done).
+ */
+export type ProgressStyle = 'live' | 'every' | 'milestones' | 'silent';
 
 export interface ProgressState {
   done: number;
@@ -23,7 +34,8 @@ export function formatProgress(state: ProgressState, now = Date.now()): string {
   return `generating ${state.done}/${state.total}${state.failed ? `, ${state.failed} failed` : ''} (${elapsed}s)`;
 }
 
-function interactive(stream: NodeJS.WriteStream): boolean {
+/** A terminal a person watches: a TTY, and not CI (whose logs keep every redraw). */
+export function interactive(stream: NodeJS.WriteStream): boolean {
   const ci = process.env.CI;
   return stream.isTTY === true && (ci === undefined || ci === '' || ci === 'false' || ci === '0');
 }
@@ -49,41 +61,44 @@ export function withStatusLine(base: Reporter, stream: NodeJS.WriteStream = proc
     warn: above((m) => base.warn(m)),
     status(next) {
       clear();
-      line = next;
-      if (next !== undefined) stream.write(next);
+      line = next === undefined ? undefined : `${PREFIX} ${next}`;
+      if (line !== undefined) stream.write(line);
     },
   };
 }
 
 /**
  * A live line on a terminal (rewritten in place, ticking every second); plain
- * lines elsewhere (CI logs), one per finished image so the log stays readable.
+ * lines elsewhere (CI logs), one per finished image so the log stays readable,
+ * unless the reporter asks for another style.
  */
 export function createProgress(reporter: Reporter, total: number, stream: NodeJS.WriteStream = process.stderr) {
   const state: ProgressState = { done: 0, total, failed: 0, startedAt: Date.now() };
+  const style = reporter.progressStyle?.() ?? (reporter.status || interactive(stream) ? 'live' : 'every');
   // A reporter without a status line of its own (a bare console) still gets a live line on a terminal.
-  const status = reporter.status?.bind(reporter) ?? (interactive(stream) ? (line: string | undefined) => stream.write(`\r\x1b[K${line ?? ''}`) : undefined);
-  const draw = () => status?.(`${PREFIX} ${formatProgress(state)}`);
+  const status = style !== 'live' ? undefined : reporter.status?.bind(reporter) ?? ((line: string | undefined) => stream.write(`\r\x1b[K${line === undefined ? '' : `${PREFIX} ${line}`}`));
+  const draw = () => status?.(formatProgress(state));
+  const plain = (when: boolean) => {
+    if (when) reporter.info(formatProgress(state));
+  };
   let timer: NodeJS.Timeout | undefined;
   if (status) {
     draw();
     timer = setInterval(draw, 1000);
     timer.unref();
-  } else reporter.info(formatProgress(state));
+  } else plain(style !== 'silent');
   return {
     state,
     tick(failed: boolean) {
       state.done++;
       if (failed) state.failed++;
       if (status) draw();
-      else reporter.info(formatProgress(state));
+      else plain(style === 'every' || (style === 'milestones' && failed && state.done < state.total));
     },
     end() {
       if (timer) clearInterval(timer);
-      if (status) {
-        status(undefined);
-        reporter.info(formatProgress(state).replace(/^generating/, 'generated'));
-      }
+      if (status) status(undefined);
+      if (status || style === 'milestones') reporter.info(formatProgress(state).replace(/^generating/, 'generated'));
     },
   };
 }

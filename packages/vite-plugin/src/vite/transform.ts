@@ -2,6 +2,7 @@ import { invalidUsages } from '../core/errors.js';
 import type { ResolvedImage } from '../core/pipeline.js';
 import type { Syntax } from '../render/picture.js';
 import { renderUsage } from '../render/usage.js';
+import { unusedImports } from '../sources/imports.js';
 import { spliceUsages, type Spliced } from '../sources/splice.js';
 import { findUsages } from '../sources/usage.js';
 import type { FileEmitter } from './output.js';
@@ -41,5 +42,6 @@ export async function renderUsagesIn(session: Session, code: string, target: Ren
       return renderUsage(usage, image, url, target.syntax);
     }),
   );
-  return spliceUsages(code, scan.usages, rendered, target.file);
+  // The stub's import goes with its last use: bundlers warn about an import that is never used.
+  return spliceUsages(code, scan.usages, rendered, target.file, unusedImports(code, target.file, 'GeneratedImage', scan.usages));
 }
