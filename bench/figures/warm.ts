@@ -52,10 +52,13 @@ export async function warmBuild(ctx: Context, images: CachedImage[], warmCache: 
   const cpu = (side: Side) => median(results[side].map((r) => r.cpuMs));
   const versus = (base: Side, measure: (side: Side) => number) => `${ratio(measure('ours') / measure(base))} (${seconds(measure('ours'))} vs ${seconds(measure(base))})`;
   ctx.log(`  medians: the plugin adds ${Math.round(wall('ours') - wall('assets'))} ms of wall time and ${Math.round(cpu('ours') - cpu('assets'))} ms of CPU time to a build of ${images.length} pictures in ${Math.ceil(images.length / 10)} page${images.length > 10 ? 's' : ''}`);
-  const target = 1.1;
+  // Issue #12: a warm build with the plugin must cost less than the same site's plain <img> build, and what it costs
+  // over copying public/ must not grow past the last figure before emitting through the bundle (1.64, 2026-11-25).
+  const target = 0.8;
+  const publicTarget = 1.64;
   return [
     { name: 'warm build from a fresh clone ÷ plain <img> build, wall', measured: versus('assets', wall), target: `≤ ${target}`, met: wall('ours') / wall('assets') <= target },
     { name: 'warm build from a fresh clone ÷ plain <img> build, CPU', measured: versus('assets', cpu), target: `≤ ${target}`, met: cpu('ours') / cpu('assets') <= target },
-    { name: '  (the same, against pictures in public/, wall)', measured: versus('public', wall), target: '–', met: null },
+    { name: '  (the same, against pictures in public/, wall)', measured: versus('public', wall), target: `≤ ${publicTarget}`, met: wall('ours') / wall('public') <= publicTarget },
   ];
 }

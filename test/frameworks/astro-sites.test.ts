@@ -54,8 +54,16 @@ const SITES: Site[] = [
     edits: {
       'src/content/blog/first-post.md': (text) => `${text}\n<GeneratedImage prompt="A lighthouse keeper's cottage in the rain" ratio="16:9" alt="Cottage" />\n\n${SAMPLE}`,
       'src/content/blog/using-mdx.mdx': (text) => text.replace(/(\n---\n)/, "$1\nimport { GeneratedImage } from 'astro-generated-images/components';\n") + '\n<GeneratedImage prompt="A fox reading a newspaper" ratio="4:3" alt="Fox" />\n',
+      // A prompt from frontmatter: the collection's schema gains a field, the post layout shows it.
+      'src/content.config.ts': (text) => text.replace('heroImage: z.optional(image()),', 'heroImage: z.optional(image()),\n\t\t\theroPrompt: z.string().optional(),'),
+      'src/layouts/BlogPost.astro': (text) =>
+        text
+          .replace("import { Image } from 'astro:assets';", "import { Image } from 'astro:assets';\nimport { GeneratedImage } from 'astro-generated-images/components';")
+          .replace('const { title, description, pubDate, updatedDate, heroImage } = Astro.props;', 'const { title, description, pubDate, updatedDate, heroImage, heroPrompt } = Astro.props;')
+          .replace('{heroImage && <Image width={1020} height={510} src={heroImage} alt="" />}', '{heroImage && <Image width={1020} height={510} src={heroImage} alt="" />}\n\t\t\t\t\t{heroPrompt && <GeneratedImage prompt={heroPrompt} ratio="16:9" alt="" />}'),
+      'src/content/blog/second-post.md': (text) => text.replace("pubDate: 'Jul 15 2022'\n", "pubDate: 'Jul 15 2022'\nheroPrompt: 'A quiet harbour at dawn, watercolour'\n"),
     },
-    prompts: ["A fox reading a newspaper", "A lighthouse keeper's cottage in the rain"],
+    prompts: ['A fox reading a newspaper', "A lighthouse keeper's cottage in the rain", 'A quiet harbour at dawn, watercolour'],
   },
   {
     fixture: 'starlight-basics',
@@ -99,7 +107,11 @@ describe.each(SITES)('$fixture on Astro 7, installed from the tarballs', (site) 
     const after = site.addIntegration(before);
     expect(after).not.toBe(before);
     await fs.writeFile(config, after);
-    for (const [file, edit] of Object.entries(site.edits)) await fs.writeFile(path.join(dir, file), edit(await fs.readFile(path.join(dir, file), 'utf8')));
+    for (const [file, edit] of Object.entries(site.edits)) {
+      const text = await fs.readFile(path.join(dir, file), 'utf8');
+      expect(edit(text), `the edit of ${file} changes it (has the example changed?)`).not.toBe(text);
+      await fs.writeFile(path.join(dir, file), edit(text));
+    }
     install = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline'], dir);
     gateway.reset();
     cold = await astro(['build'], dir, env({ AGNIC_API_KEY: KEY }));
@@ -149,6 +161,9 @@ describe.each(SITES)('$fixture on Astro 7, installed from the tarballs', (site) 
     expect(gateway.requests).toEqual([]);
     const status = await run(path.join(dir, 'node_modules/.bin/generated-images'), ['status'], { cwd: dir, env: { CI: 'true', AGNIC_API_KEY: undefined } });
     expect(status.code, status.output).toBe(0);
+    expect(status.stdout).toContain(`${site.prompts.length} cached`);
+    const prune = await run(path.join(dir, 'node_modules/.bin/generated-images'), ['prune', '--dry-run'], { cwd: dir, env: { CI: 'true' } });
+    expect(prune.stdout, prune.output).toContain('nothing to prune');
   });
 });
 
@@ -242,6 +257,11 @@ describe.each(MAJORS)('a React island and an @astrojs/node site on Astro $major,
     expect(warm.code, warm.output).toBe(0);
     expect(gateway.requests).toEqual([]);
     expect(warm.output).toMatch(/images: 0 generated, 5 reused from the cache, 0 variants encoded/);
+    // The CLI knows the images the prompts from data rendered (the build's record) on every Astro major.
+    const status = await inProject(dir, 'generated-images', ['status'], { CI: 'true' });
+    expect(status.code, status.output).toBe(0);
+    expect(status.stdout).toContain('5 entries in generated-images/: 5 cached');
+    expect((await inProject(dir, 'generated-images', ['prune', '--dry-run'])).stdout).toContain('nothing to prune');
   });
 
   it('fails frozen on a prompt from data that is not cached, once the pages are rendered, in Astro\'s own error format', async () => {
@@ -256,5 +276,7 @@ describe.each(MAJORS)('a React island and an @astrojs/node site on Astro $major,
     expect(frozen.output).not.toMatch(/Stack trace|^\s+at /m);
     // Astro 5 renders pages outside any Vite hook: the error can only come from astro:build:done, which Astro introduces with a line of its own.
     if (major >= 6) expect(frozen.output).not.toMatch(/unhandled error/i);
+    // status said so before the build: the data changed since the build recorded what its pages showed.
+    expect((await inProject(dir, 'generated-images', ['status'], { CI: 'true' })).code).toBe(1);
   });
 });
