@@ -189,6 +189,11 @@ describe('astro build errors before any page renders', () => {
     expect(result.output).toMatch(/src\/content\/posts\/alpha\.md:7:1 +"A small blue rowing boat" \(1:1\)/);
     expect(result.output).toMatch(/src\/content\/posts\/gamma\.mdx:10:1 +"A green hill under a tall sky" \(9:16\)/);
     expect(gateway.requests).toEqual([]);
+    // Printed as Astro prints its own errors: once, with the hint, no hook wrapper and no stack, and before any page.
+    expect(result.output).toContain('Hint:');
+    expect(result.output.match(/3 images are missing from the cache/g)).toHaveLength(1);
+    expect(result.output).not.toMatch(/unhandled error|Stack trace|^\s+at /im);
+    expect(result.output).not.toContain('generating static routes');
   });
 
   it('without an API key, says to set AGNIC_API_KEY and lists the misses before any request', async () => {

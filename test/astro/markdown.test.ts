@@ -91,4 +91,17 @@ describe.each(['satteri', 'unified'])('Markdown on Astro 7 with the %s processor
     expect(crane!.img.src).toMatch(/^\/docs\/_astro\/[0-9a-f]{16}-64-[0-9a-f]{8}\.jpg$/);
     await expect(fs.stat(path.join(dir, 'dist', crane!.img.src!.slice('/docs'.length)))).resolves.toBeTruthy();
   });
+
+  it('fails frozen on a new prompt with our hint, even one that mentions a window (Astro has a hint of its own for those)', async () => {
+    const note = path.join(dir, 'src/content/notes/one.md');
+    await fs.writeFile(note, (await fs.readFile(note, 'utf8')).replace('A paper crane on a windowsill', 'A cat asleep on a windowsill'));
+    gateway.reset();
+    const frozen = await astro(['build'], dir, env({ CI: 'true' }));
+    expect(frozen.code).not.toBe(0);
+    expect(gateway.requests).toEqual([]);
+    expect(frozen.output).toMatch(/src\/content\/notes\/one\.md:6:1 +"A cat asleep on a windowsill" \(3:2\)/);
+    expect(frozen.output).toContain('Generate them where a build may call the gateway');
+    expect(frozen.output).not.toContain('Browser APIs are not available on the server');
+    expect(frozen.output).not.toMatch(/unhandled error/i);
+  });
 });

@@ -10,7 +10,7 @@ import { isError } from 'vite-plugin-generated-images/errors';
 export function forAstro(error: unknown): unknown {
   if (!isError(error)) return error;
   const loc = error.locations[0];
-  return Object.assign(new Error(error.message), {
+  const astroError = Object.assign(new Error(error.message), {
     name: 'GeneratedImagesError',
     type: 'AstroError',
     code: error.code,
@@ -18,4 +18,8 @@ export function forAstro(error: unknown): unknown {
     stack: '',
     ...(loc ? { loc: { ...loc } } : {}),
   });
+  // Astro replaces the hint of any error whose text mentions "window" or "document" with its own about browser APIs
+  // on the server: a prompt such as "a cat on a windowsill" would get it. Astro prints name and message, not this.
+  Object.defineProperty(astroError, 'toString', { value: () => `GeneratedImagesError [${error.code}]`, enumerable: false });
+  return astroError;
 }

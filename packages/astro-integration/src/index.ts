@@ -83,6 +83,8 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
   let prepared: PreparedImages | undefined;
   /** With prompts from expressions: the sources' fingerprint when the build began, recorded with what the pages rendered. */
   let fingerprint: string | undefined;
+  /** What failed before any page rendered, thrown where Astro 6+ reports errors its own way (see astro:build:start). */
+  let startError: unknown;
 
   /**
    * Every page has rendered (Astro 6 and later say so in a Vite hook, Astro 5
@@ -113,7 +115,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         unregister?.();
         unregister = registerHost(hostId, host);
         const buildUrl = (name: string) => assetUrl(config, name);
-        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared, onRendered: pagesRendered }) } });
+        updateConfig({ vite: { plugins: astroVitePlugins({ hostId, pipeline, buildUrl, onDevBase: (base) => (host.devBase = base), prepared: () => prepared, onRendered: pagesRendered, beforeBuild: () => startError }) } });
         addMarkdownPlugin(initial, updateConfig, pipeline.options.root);
         addMiddleware({ entrypoint: 'astro-generated-images/middleware', order: 'pre' });
         if (command === 'dev') addDevToolbarApp(takesToolbarApp());
@@ -127,20 +129,31 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         host.serve(server);
       },
 
-      async 'astro:build:start'({ logger }) {
+      async 'astro:build:start'(params) {
+        const { logger } = params;
+        startError = undefined;
+        // Astro 6 and later build through Vite's buildApp (they pass setPrerenderer): an error thrown there is printed as
+        // Astro prints its own, where one thrown from this hook comes after "An unhandled error occurred while running
+        // the hook". Astro 5 has no such step, so there it is thrown at once.
+        const fail = (error: unknown) => {
+          if (!('setPrerenderer' in params)) throw forAstro(error);
+          startError = forAstro(error);
+        };
         const { root, include, cacheDir } = pipeline.options;
         // Prompts from expressions are allowed here: Astro components and MDX render at build time, in this process.
         const exclude = excludedFolders(root, [cacheDir, fileURLToPath(config.outDir)]);
         const scan = await scanProject({ root, include, allowDynamicPrompt: true, exclude });
         for (const warning of scan.warnings) logger.warn(`${relativeLocation(warning.loc, root)}: ${warning.reason}`);
-        if (scan.errors.length) throw forAstro(invalidUsages(scan.errors, root));
+        if (scan.errors.length) return fail(invalidUsages(scan.errors, root));
         scanned = scan.usages.map((usage) => ({ key: pipeline.key(usage), prompt: usage.prompt, ratio: usage.ratio, locations: [usage.loc] }));
         fingerprint = scan.dynamic.length ? await sourceFingerprint({ root, include, dataDirs: [fileURLToPath(config.srcDir)], exclude }) : undefined;
-        await pipeline.prepare(scan.usages).catch((error: unknown) => {
+        try {
+          await pipeline.prepare(scan.usages);
+        } catch (error) {
           const summary = pipeline.summarize(scanned);
           if (summary.generated.length || summary.failed.length) logger.info(formatSummary(summary, root));
-          throw forAstro(error);
-        });
+          return fail(error);
+        }
         log.hold();
         if (!config.adapter) return;
         prepared = await prepareForServer(pipeline, scan.usages, (name) => assetUrl(config, name));

@@ -27,6 +27,8 @@ export interface AstroViteOptions {
   prepared: () => PreparedImages | undefined;
   /** Every page is rendered (Astro 6 and later); may throw the error that fails the build. */
   onRendered: () => Promise<void>;
+  /** What astro:build:start could not do, to fail the build with before any environment builds (Astro 6 and later). */
+  beforeBuild: () => unknown;
 }
 
 /**
@@ -85,5 +87,16 @@ export function astroVitePlugins(options: AstroViteOptions): Plugin[] {
     usagesPlugin(sessions, { name: 'astro-generated-images:usages', files: ISLAND_FILES }),
     devPlugin(sessions),
     afterRenderingPlugin(options.onRendered),
+    {
+      name: 'astro-generated-images:before-build',
+      apply: 'build',
+      buildApp: {
+        order: 'pre',
+        async handler() {
+          const error = options.beforeBuild();
+          if (error) throw error;
+        },
+      },
+    },
   ];
 }
