@@ -1,5 +1,6 @@
 import { languageOf } from './languages/index.js';
 import { onFirstUse } from './languages/load.js';
+import { walkAst } from './languages/ast.js';
 
 const oxc = onFirstUse<typeof import('oxc-parser')>('oxc-parser');
 
@@ -25,17 +26,6 @@ interface Specifier extends Node {
 interface ImportDeclaration extends Node {
   specifiers: Specifier[];
   importKind?: string;
-}
-
-function walk(value: unknown, visit: (node: Node) => void): void {
-  if (Array.isArray(value)) {
-    for (const item of value) walk(item, visit);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const node = value as Node;
-  if (typeof node.type === 'string') visit(node);
-  for (const key in node) if (key !== 'parent' && key !== 'loc' && key !== 'range') walk(node[key], visit);
 }
 
 const inside = (offset: number, ranges: Range[]) => ranges.some((r) => offset >= r.start && offset < r.end);
@@ -83,7 +73,7 @@ export function unusedImports(code: string, file: string, name: string, replaced
   if (imports.length !== 1) return [];
   const { declaration, specifier } = imports[0]!;
   let usedElsewhere = false;
-  walk(program, (node) => {
+  walkAst<Node>(program, (node) => {
     if (node.name !== name || (node.type !== 'Identifier' && node.type !== 'JSXIdentifier')) return;
     if (node.start >= declaration.start && node.start < declaration.end) return;
     if (!inside(node.start, replaced)) usedElsewhere = true;

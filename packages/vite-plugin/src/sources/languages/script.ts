@@ -1,5 +1,6 @@
 import { GeneratedImagesError } from '../../core/errors.js';
 import type { SourceLocation } from '../../core/location.js';
+import { walkAst } from './ast.js';
 import { onFirstUse } from './load.js';
 
 const oxc = onFirstUse<typeof import('oxc-parser')>('oxc-parser');
@@ -11,17 +12,6 @@ interface Node {
   start: number;
   name?: { type: string; name?: string };
   [key: string]: unknown;
-}
-
-function walk(value: unknown, visit: (node: Node) => void): void {
-  if (Array.isArray(value)) {
-    for (const item of value) walk(item, visit);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const node = value as Node;
-  if (typeof node.type === 'string') visit(node);
-  for (const key in node) if (key !== 'parent' && key !== 'loc' && key !== 'range') walk(node[key], visit);
 }
 
 /**
@@ -38,7 +28,7 @@ export function scriptStarts(source: string, lang: ScriptLang, tag: string, at: 
     throw new GeneratedImagesError('INVALID_USAGE', `cannot read this ${lang.toUpperCase()} code to find <${tag}> usages: ${first.message}`, { locations: [at(offset + where)] });
   }
   const starts: number[] = [];
-  walk(program, (node) => {
+  walkAst<Node>(program, (node) => {
     if (node.type === 'JSXOpeningElement' && node.name?.type === 'JSXIdentifier' && node.name.name === tag) starts.push(offset + node.start);
   });
   return starts;
