@@ -94,6 +94,8 @@ describe('generated-images in an Astro project with prompts computed at render t
     expect(build.code, build.output).toBe(0);
     expect(gateway.chatRequests().map((r) => r.promptText).slice(requests)).toEqual([expect.stringContaining('A fox at the edge of a wood')]);
 
+    // A Markdown file without a usage (the project's README) is no source of prompts: the record stays current.
+    await fs.writeFile(path.join(dir, 'README.md'), '# The animals site\n\nEdited after the build.\n');
     const status = await cli(dir, ['status']);
     expect(status.code, status.output).toBe(0);
     expect(status.stdout).toMatch(/unused +[0-9a-f]{16} {2}"A hare in a summer meadow" \(1:1\) — no usage names it and no page showed it at the last build; prune deletes it/);

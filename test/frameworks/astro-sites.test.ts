@@ -279,4 +279,19 @@ describe.each(MAJORS)('a React island and an @astrojs/node site on Astro $major,
     // status said so before the build: the data changed since the build recorded what its pages showed.
     expect((await inProject(dir, 'generated-images', ['status'], { CI: 'true' })).code).toBe(1);
   });
+
+  it('fails frozen on a literal prompt that is not cached before any page renders, in Astro\'s own error format', async () => {
+    const page = path.join(dir, 'src/pages/index.astro');
+    await fs.writeFile(page, (await fs.readFile(page, 'utf8')).replace('A red bicycle leaning on a brick wall', 'A blue bicycle leaning on a brick wall'));
+    gateway.reset();
+    const frozen = await projectAstro(dir, ['build'], { CI: 'true', AGNIC_BASE_URL: gateway.url });
+    expect(frozen.code).not.toBe(0);
+    expect(gateway.requests).toEqual([]);
+    expect(frozen.output).toMatch(/\[GeneratedImagesError\] \d images? (is|are) missing from the cache/);
+    expect(frozen.output).toMatch(/src\/pages\/index\.astro:\d+:\d+ +"A blue bicycle leaning on a brick wall" \(16:9\)/);
+    expect(frozen.output).not.toContain('generating static routes');
+    expect(frozen.output).not.toMatch(/Stack trace|^\s+at /m);
+    // Astro 5 has no build step of Vite's to throw from: there Astro's hook line comes first.
+    if (major >= 6) expect(frozen.output).not.toMatch(/unhandled error/i);
+  });
 });

@@ -12,6 +12,7 @@ import {
   resolveOptions,
   scanProject,
   sourceFingerprint,
+  usageFiles,
   writeRendered,
   type GeneratedImagesOptions,
   type RenderedImage,
@@ -146,7 +147,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         for (const warning of scan.warnings) logger.warn(`${relativeLocation(warning.loc, root)}: ${warning.reason}`);
         if (scan.errors.length) return fail(invalidUsages(scan.errors, root));
         scanned = scan.usages.map((usage) => ({ key: pipeline.key(usage), prompt: usage.prompt, ratio: usage.ratio, locations: [usage.loc] }));
-        fingerprint = scan.dynamic.length ? await sourceFingerprint({ root, include, dataDirs: [fileURLToPath(config.srcDir)], exclude }) : undefined;
+        fingerprint = scan.dynamic.length ? await sourceFingerprint({ root, files: usageFiles(scan), dataDirs: [fileURLToPath(config.srcDir)], exclude }) : undefined;
         try {
           await pipeline.prepare(scan.usages);
         } catch (error) {

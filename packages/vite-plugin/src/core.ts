@@ -22,7 +22,7 @@ export { MAX_PROMPT_LENGTH, type Usage } from './sources/usage.js';
 export { findUsages } from './sources/usage.js';
 export { replaceUsages } from './sources/splice.js';
 export { scanProject } from './sources/scan.js';
-export { sourceFingerprint } from './sources/fingerprint.js';
+export { sourceFingerprint, usageFiles } from './sources/fingerprint.js';
 export { pictureModel, renderPicture, type RenderProps, type PictureModel } from './render/picture.js';
 export { renderPending } from './render/pending.js';
 export { excludedFolders } from './vite/config.js';

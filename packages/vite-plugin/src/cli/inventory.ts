@@ -7,7 +7,7 @@ import { cacheKey, type ImageSpec } from '../core/key.js';
 import { byLocation, type SourceLocation } from '../core/location.js';
 import { plannedFiles, type PlannedVariant } from '../core/optimize/plan.js';
 import type { Ratio } from '../core/ratios.js';
-import { sourceFingerprint } from '../sources/fingerprint.js';
+import { sourceFingerprint, usageFiles } from '../sources/fingerprint.js';
 import { scanProject } from '../sources/scan.js';
 import type { Usage } from '../sources/usage.js';
 import { excludedFolders } from '../vite/config.js';
@@ -137,7 +137,7 @@ export async function takeInventory(context: CliContext): Promise<Inventory> {
     }
   }
 
-  const { record, rendered } = await renderedUses(context, scan.dynamic.length > 0, byKey);
+  const { record, rendered } = await renderedUses(context, scan.dynamic.length ? usageFiles(scan) : undefined, byKey);
   const renderedKeys = new Set(rendered.map((r) => r.key));
   const unused: UnusedEntry[] = [];
   for (const key of Object.keys(cache.images).sort()) {
@@ -160,13 +160,13 @@ export async function takeInventory(context: CliContext): Promise<Inventory> {
 }
 
 /** Reads the build's record of rendered images, and checks it against the sources as they are now. */
-async function renderedUses(context: CliContext, hasDynamic: boolean, literal: ReadonlyMap<string, UsedImage>): Promise<{ record: RecordState; rendered: RenderedUse[] }> {
-  if (!hasDynamic) return { record: 'none', rendered: [] };
+async function renderedUses(context: CliContext, files: string[] | undefined, literal: ReadonlyMap<string, UsedImage>): Promise<{ record: RecordState; rendered: RenderedUse[] }> {
+  if (!files) return { record: 'none', rendered: [] };
   const { project, options, pipeline } = context;
   const saved = await readRendered(options.cacheDir);
   if (!saved) return { record: 'absent', rendered: [] };
   const exclude = excludedFolders(project.root, [options.cacheDir, project.outDir]);
-  const now = await sourceFingerprint({ root: project.root, include: options.include, dataDirs: project.dataDirs, exclude });
+  const now = await sourceFingerprint({ root: project.root, files, dataDirs: project.dataDirs, exclude });
   const pages = new Map<string, string[]>();
   for (const [page, keys] of Object.entries(saved.pages)) for (const key of keys) pages.set(key, [...(pages.get(key) ?? []), page]);
   const rendered: RenderedUse[] = [];
