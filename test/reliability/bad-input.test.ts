@@ -160,6 +160,15 @@ const CASES: Record<string, Case> = {
     },
     error: [new RegExp(`variants/${SUNSET_KEY}-64-[0-9a-f]{8}\\.webp is missing or does not match the manifest`)],
   },
+  'a variant cut short (an interrupted checkout)': {
+    setup: async (root) => {
+      const dir = path.join(cacheDir(root), 'variants');
+      const [name] = (await fs.readdir(dir)).filter((f) => f.startsWith(SUNSET_KEY) && f.endsWith('.webp'));
+      const file = path.join(dir, name!);
+      await fs.truncate(file, (await fs.stat(file)).size - 1);
+    },
+    error: [new RegExp(`variants/${SUNSET_KEY}-64-[0-9a-f]{8}\\.webp is missing or does not match the manifest`)],
+  },
   'a cacheDir that is a file': {
     setup: (root) => fs.writeFile(path.join(root, 'cache-file'), 'I am a file'),
     options: { cacheDir: 'cache-file' },

@@ -19,7 +19,7 @@ export interface GeneratedImagesOptions {
   style?: string;
   /** The committed cache, relative to the project root. Default `generated-images`. */
   cacheDir?: string;
-  /** fast-glob patterns, relative to the project root, of the files scanned for usages. */
+  /** Glob patterns (fast-glob's syntax, matched by tinyglobby), relative to the project root, of the files scanned for usages. */
   include?: string | string[];
   /**
    * Gateway requests in flight: a number, or `'auto'` (the default): start at 4, grow while the

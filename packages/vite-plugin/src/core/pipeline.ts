@@ -318,7 +318,7 @@ export class ImagePipeline {
     if (!this.optimizer.isComplete(plan)) await this.optimizer.ensure(plan);
     let placeholderUrl: string | undefined;
     if (plan.placeholder && 'name' in plan.placeholder) {
-      const data = await this.cache.readVariant(key, plan.placeholder.name);
+      const data = this.cache.readVariant(key, plan.placeholder.name);
       if (data) placeholderUrl = `data:image/webp;base64,${data.toString('base64')}`;
     }
     return { key, entry, plan, files: shownFiles(plan), placeholderUrl, art };

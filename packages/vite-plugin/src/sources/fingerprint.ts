@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import fg from 'fast-glob';
+import { convertPathToPattern, glob } from 'tinyglobby';
 
 export interface FingerprintOptions {
   root: string;
@@ -23,10 +23,11 @@ export interface FingerprintOptions {
  * with `core.autocrlf` fingerprints as the commit it came from.
  */
 export async function sourceFingerprint(options: FingerprintOptions): Promise<string> {
-  const patterns = options.dataDirs.map((dir) => `${fg.convertPathToPattern(path.relative(options.root, dir) || '.')}/**/*`);
-  const found = await fg(patterns, {
+  const patterns = options.dataDirs.map((dir) => `${convertPathToPattern(path.relative(options.root, dir) || '.')}/**/*`);
+  const found = await glob(patterns, {
     cwd: options.root,
     onlyFiles: true,
+    expandDirectories: false,
     dot: false,
     ignore: ['**/node_modules/**', '**/.git/**', ...options.exclude],
   });

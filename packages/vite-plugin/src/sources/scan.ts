@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import fg from 'fast-glob';
+import { globSync } from 'tinyglobby';
 import { mayContainUsage } from './extract.js';
 import { findUsages, type InterpretOptions, type UsageScan } from './usage.js';
 
@@ -23,10 +23,12 @@ const READ_BATCH = 256;
 
 /** Finds every usage in the project's source before bundling, with the same extractor the transform uses. */
 export async function scanProject(options: ScanOptions): Promise<Required<UsageScan> & { files: number }> {
-  const found = await fg(options.include, {
+  // Synchronously, like the reads below: a build waits on the scan, and the walk of a site's folders takes a few milliseconds.
+  const found = globSync(options.include, {
     cwd: options.root,
     absolute: true,
     onlyFiles: true,
+    expandDirectories: false,
     ignore: ['**/node_modules/**', '**/.git/**', ...(options.exclude ?? [])],
   });
   const files = [...new Set([...found.map((f) => path.normalize(f)), ...(options.files ?? []).map((f) => path.resolve(options.root, f))])].sort();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
-import { readIfExists, writeFileAtomic, TEMP_SUFFIX } from '../fs/atomic.js';
+import { readIfExists, readIfExistsSync, writeFileAtomic, TEMP_SUFFIX } from '../fs/atomic.js';
 import { acquireLock, isHeld } from '../fs/lock.js';
 import { sha256 } from '../key.js';
 import { apply, type Change } from './changes.js';
@@ -62,9 +62,10 @@ export class CacheStore {
   }
 
   private async readFromDisk(): Promise<Manifest> {
-    const stat = await fs.stat(this.dir).catch(() => undefined);
+    // Read synchronously (see readIfExistsSync): the build waits on the manifest before it bundles anything.
+    const stat = statSync(this.dir, { throwIfNoEntry: false });
     if (stat && !stat.isDirectory()) throw cacheError(`cacheDir ${this.dir} exists and is not a folder`);
-    const text = await readIfExists(this.manifestPath);
+    const text = readIfExistsSync(this.manifestPath);
     if (text === undefined) {
       this.notes = [];
       return { version: MANIFEST_VERSION, images: {} };
@@ -124,10 +125,11 @@ export class CacheStore {
     return data;
   }
 
-  async readVariant(key: string, name: string): Promise<Buffer | undefined> {
+  /** A small variant (a placeholder of some tens of bytes) checked against its record; undefined when missing or different. */
+  readVariant(key: string, name: string): Buffer | undefined {
     const meta = this.get(key)?.variants[name];
     if (!meta) return undefined;
-    const data = await readIfExists(this.variantPath(name));
+    const data = readIfExistsSync(this.variantPath(name));
     if (data === undefined || data.length !== meta.bytes || sha256(data) !== meta.sha256) return undefined;
     return data;
   }
