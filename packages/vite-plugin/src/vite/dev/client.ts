@@ -1,5 +1,5 @@
 import { TAKES_LINK_ATTRIBUTE } from '../../render/pending.js';
-import { TAKES_PATH } from './takes-routes.js';
+import { TAKES_PATH } from './middleware.js';
 
 /** The page script of the dev server, as a virtual module every page loads. */
 export const DEV_CLIENT_ID = 'virtual:generated-images/client';

@@ -7,6 +7,9 @@ import { VARIANT_MIME, VARIANT_NAME } from '../../core/optimize/plan.js';
 /** Where the dev server serves optimized files from the cache. */
 export const DEV_PREFIX = '@generated-images/';
 
+/** Where the dev server serves its takes page, under `base`. */
+export const TAKES_PATH = `${DEV_PREFIX}takes`;
+
 function refuse(res: ServerResponse, status: 400 | 404, message: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');

@@ -2,14 +2,11 @@ import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Connect } from 'vite';
 import { isError } from '../../core/errors.js';
-import { DEV_PREFIX } from './middleware.js';
+import { TAKES_PATH } from './middleware.js';
 import { isSameOrigin } from './origin.js';
 import type { KeepRequest, UsageRef } from './takes-data.js';
 import { takesPage } from './takes-page.js';
 import type { Takes } from './takes.js';
-
-/** Where the dev server serves its takes page, under `base`. */
-export const TAKES_PATH = `${DEV_PREFIX}takes`;
 
 /** A request body larger than this is not ours: the page sends a few hundred bytes. */
 const MAX_BODY = 64 * 1024;
