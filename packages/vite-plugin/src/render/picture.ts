@@ -191,16 +191,22 @@ export function writeAttributes(attrs: MarkupAttribute[], syntax: Syntax): strin
   return out;
 }
 
-/** Writes the model as markup in the given syntax; the result replaces the `<GeneratedImage>` element. */
-export function renderPicture(model: PictureModel, syntax: Syntax): string {
+/**
+ * Writes the model as markup in the given syntax; the result replaces the
+ * `<GeneratedImage>` element. `fileAttributes`: bare attributes written first
+ * on each element that references a file (`<source>`, `<img>`), for the host
+ * that reads the markup next.
+ */
+export function renderPicture(model: PictureModel, syntax: Syntax, fileAttributes: string[] = []): string {
   const close = isJsx(syntax) ? ' />' : '>';
+  const lead = fileAttributes.map((name) => ` ${name}`).join('');
   const sources = model.sources
     .map((s) => {
       const attrs: MarkupAttribute[] = [{ name: 'type', value: s.type }, { name: 'srcset', value: s.srcset }, s.sizes];
       if (s.media !== undefined) attrs.unshift({ name: 'media', value: s.media });
       if (s.width !== undefined && s.height !== undefined) attrs.push({ name: 'width', value: s.width }, { name: 'height', value: s.height });
-      return `<source${writeAttributes(attrs, syntax)}${close}`;
+      return `<source${lead}${writeAttributes(attrs, syntax)}${close}`;
     })
     .join('');
-  return `<picture${writeAttributes(model.picture, syntax)}>${sources}<img${writeAttributes(model.img, syntax)}${close}</picture>`;
+  return `<picture${writeAttributes(model.picture, syntax)}>${sources}<img${lead}${writeAttributes(model.img, syntax)}${close}</picture>`;
 }

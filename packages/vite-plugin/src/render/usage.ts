@@ -17,7 +17,7 @@ export function usageProps(usage: Pick<Usage, 'sizes' | 'loading' | 'decoding' |
   };
 }
 
-/** The markup that replaces a usage in source. */
-export function renderUsage(usage: Usage, image: ResolvedImage, url: (name: string) => string, syntax: Syntax): string {
-  return renderPicture(pictureModel(image.plan, usageProps(usage), url, image.placeholderUrl, image.art), syntax);
+/** The markup that replaces a usage in source (`fileAttributes`: see renderPicture). */
+export function renderUsage(usage: Usage, image: ResolvedImage, url: (name: string) => string, syntax: Syntax, fileAttributes?: string[]): string {
+  return renderPicture(pictureModel(image.plan, usageProps(usage), url, image.placeholderUrl, image.art), syntax, fileAttributes);
 }

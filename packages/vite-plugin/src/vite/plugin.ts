@@ -3,7 +3,7 @@ import type { GeneratedImagesOptions } from '../core/options.js';
 import { PLUGIN_NAME } from './overlay.js';
 import { devPlugin } from './plugins/dev.js';
 import { errorsPlugin } from './plugins/errors.js';
-import { htmlPlugin } from './plugins/html.js';
+import { htmlPlugin, htmlTidyPlugin } from './plugins/html.js';
 import { outputPlugin, scanPlugin } from './plugins/build.js';
 import { hostPlugin } from './plugins/host.js';
 import { usagesPlugin } from './plugins/usages.js';
@@ -24,6 +24,7 @@ export function generatedImages(options: GeneratedImagesOptions = {}): Plugin[] 
     scanPlugin(sessions),
     usagesPlugin(sessions, { name: `${PLUGIN_NAME}:usages`, files: MODULE_FILTER.id }),
     htmlPlugin(sessions),
+    htmlTidyPlugin(),
     devPlugin(sessions, { takesLink: true }),
     outputPlugin(sessions),
     errorsPlugin(),

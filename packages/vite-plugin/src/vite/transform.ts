@@ -19,6 +19,8 @@ export interface RenderTarget {
   devUrl?: (name: string) => string;
   /** In a build: the hook's plugin context, which emits the files the markup references into the bundle. */
   emitter?: Partial<FileEmitter>;
+  /** In a build: bare attributes for each `<source>` and `<img>` (see renderPicture). */
+  fileAttributes?: string[];
 }
 
 /** The URLs of the files of an image and its art-direction images, emitted into this environment's bundle. */
@@ -39,7 +41,7 @@ export async function renderUsagesIn(session: Session, code: string, target: Ren
       if (session.dev) return session.dev.render(usage, target.syntax, target.onReady, target.file, target.devUrl);
       const image = await session.pipeline.resolve(usage);
       const url = session.output ? await bundleUrls(session, target, [image, ...image.art]) : (name: string) => session.buildUrl(name);
-      return renderUsage(usage, image, url, target.syntax);
+      return renderUsage(usage, image, url, target.syntax, target.fileAttributes);
     }),
   );
   // The stub's import goes with its last use: bundlers warn about an import that is never used.
