@@ -4,6 +4,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { decodeHTML } from 'entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
 import { astro, copyAstroFixture, pictures } from './helpers.ts';
@@ -21,15 +22,7 @@ afterAll(async () => {
 const GI_OPTIONS = JSON.stringify({ widths: [64], formats: ['webp'] });
 const page = (dir: string, route: string) => fs.readFile(path.join(dir, 'dist', route, 'index.html'), 'utf8');
 /** A page's text as a reader sees it: tags dropped, character references decoded. */
-const text = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, '')
-    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
+const text = (html: string) => decodeHTML(html.replace(/<[^>]+>/g, ''));
 
 describe.each(['satteri', 'unified'])('Markdown on Astro 7 with the %s processor', (processor) => {
   let dir: string;

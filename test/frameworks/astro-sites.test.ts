@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { decodeHTML } from 'entities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { astro, pictures, startNodeServer, userEnv } from '../astro/helpers.ts';
 import { startTestGateway, type TestGateway } from '../gateway/server.ts';
@@ -76,16 +77,6 @@ const SITES: Site[] = [
   },
 ];
 
-/** Character references decoded, as a browser reads text and attribute values. */
-const decode = (html: string) =>
-  html
-    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
-
 async function htmlFiles(dir: string): Promise<string[]> {
   return (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.html')).map((f) => path.join(dir, f));
 }
@@ -148,7 +139,7 @@ describe.each(SITES)('$fixture on Astro 7, installed from the tarballs', (site) 
       }
       if (html.includes('A documented sample')) {
         expect(html).not.toMatch(/<img[^>]+alt="Sample"/);
-        expect(decode(html.replace(/<[^>]*>/g, ''))).toContain(SAMPLE.split('\n')[1]);
+        expect(decodeHTML(html.replace(/<[^>]*>/g, ''))).toContain(SAMPLE.split('\n')[1]);
       }
     }
     expect(shown).toBeGreaterThanOrEqual(site.prompts.length);
