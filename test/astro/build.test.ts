@@ -138,6 +138,22 @@ describe('astro build of a site with pages, a content collection, Markdown and M
     }
   });
 
+  it.each([
+    { form: 'a string', prefix: 'https://cdn.example.com/', origin: () => 'https://cdn.example.com' },
+    { form: 'one origin per file type', prefix: { avif: 'https://avif.example.com', fallback: 'https://cdn.example.com' }, origin: (ext: string) => (ext === 'avif' ? 'https://avif.example.com' : 'https://cdn.example.com') },
+  ])('serves the files from build.assetsPrefix given as $form, as Astro serves its own assets', async ({ prefix, origin }) => {
+    const result = await astro(['build'], dir, { ...offline(), ASTRO_ASSETS_PREFIX: JSON.stringify(prefix) });
+    expect(result.code, result.output).toBe(0);
+    const [hero] = pictures(await page(dir, ''));
+    const urls = [hero!.img.src!, ...hero!.sources.flatMap((s) => s.srcset.map(([url]) => url))];
+    expect(new Set(urls.map((url) => url.slice(url.lastIndexOf('.') + 1)))).toEqual(new Set(['avif', 'webp', 'jpg']));
+    for (const url of urls) {
+      const name = url.slice(url.lastIndexOf('/') + 1);
+      expect(url).toBe(`${origin(name.slice(name.lastIndexOf('.') + 1))}/_astro/${name}`);
+      await expect(fs.stat(path.join(dir, 'dist/_astro', name))).resolves.toBeTruthy();
+    }
+  });
+
   it('under frozen, fails naming each page whose prompt from the collection is not cached, and asks for nothing', async () => {
     const cache = await hashTree(path.join(dir, 'generated-images'));
     const edit = async (file: string, from: string, to: string) => {
