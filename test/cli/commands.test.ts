@@ -203,3 +203,27 @@ describe('status, generate, verify and prune on a Vite project', () => {
     await fs.writeFile(about, html);
   });
 });
+
+describe('a Vite config that sets its own root', () => {
+  it('the CLI reads the cache where the build wrote it, from the project folder and through --root', async () => {
+    const project = await tempDir('own-root');
+    await fs.mkdir(path.join(project, 'site'));
+    await fs.writeFile(
+      path.join(project, 'vite.config.js'),
+      "import generatedImages from 'vite-plugin-generated-images';\n\nexport default { root: 'site', build: { outDir: '../dist', emptyOutDir: true }, plugins: [generatedImages({ widths: [64], formats: ['webp'], frozen: false })] };\n",
+    );
+    await fs.writeFile(path.join(project, 'site', 'index.html'), '<!doctype html>\n<GeneratedImage prompt="A red kite over a field" ratio="16:9" alt="Kite" />\n');
+    const build = await viteBuild(project, env());
+    expect(build.code, build.output).toBe(0);
+    // Vite's root is the project root: the cache sits beside index.html, as public/ would.
+    expect(Object.keys((await readManifest(path.join(project, 'site'))).images)).toHaveLength(1);
+    for (const [cwd, args] of [[project, []], [path.dirname(project), ['--root', path.basename(project)]]] as const) {
+      const status = await cli(cwd, ['status', ...args]);
+      expect(status.code, status.output).toBe(0);
+      expect(status.stdout).toMatch(/cached +[0-9a-f]{16} {2}"A red kite over a field" \(16:9\) {2}index\.html:2:1/);
+      expect(status.stdout).toContain('1 image in source, 1 entry in generated-images/: 1 cached');
+      expect((await cli(cwd, ['prune', '--dry-run', ...args])).stdout).toContain('nothing to prune');
+    }
+    await fs.rm(project, { recursive: true, force: true });
+  });
+});

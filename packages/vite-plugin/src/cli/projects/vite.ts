@@ -41,7 +41,10 @@ async function importFromProject<T>(name: string, base: string): Promise<T> {
  */
 export async function loadViteConfig(configFile: string, base: string): Promise<ViteProjectConfig> {
   const { resolveConfig } = await import('vite');
-  const config: ResolvedConfig = await resolveConfig({ configFile, root: base, logLevel: 'silent' }, 'build', 'production', 'production');
+  // `vite build` run in `base` resolves a relative `root` of the config against that folder. An inline `root` would
+  // override the config's own (`root: 'site'`), so a last config hook does the resolving, whatever the CLI's cwd.
+  const rootFromBase: Plugin = { name: `${PLUGIN_NAME}:cli-root`, enforce: 'post', config: (user) => ({ root: path.resolve(base, user.root ?? '.') }) };
+  const config: ResolvedConfig = await resolveConfig({ configFile, plugins: [rootFromBase], logLevel: 'silent' }, 'build', 'production', 'production');
   return {
     root: config.root,
     options: pluginOptions(config.plugins, path.basename(configFile)),
