@@ -205,7 +205,7 @@ describe('status, generate, verify and prune on a Vite project', () => {
 });
 
 describe('a Vite config that sets its own root', () => {
-  it('the CLI reads the cache where the build wrote it, from the project folder and through --root', async () => {
+  it('the CLI reads the cache where the build wrote it, from the project folder and through --root; public/ is never scanned', async () => {
     const project = await tempDir('own-root');
     await fs.mkdir(path.join(project, 'site'));
     await fs.writeFile(
@@ -213,8 +213,15 @@ describe('a Vite config that sets its own root', () => {
       "import generatedImages from 'vite-plugin-generated-images';\n\nexport default { root: 'site', build: { outDir: '../dist', emptyOutDir: true }, plugins: [generatedImages({ widths: [64], formats: ['webp'], frozen: false })] };\n",
     );
     await fs.writeFile(path.join(project, 'site', 'index.html'), '<!doctype html>\n<GeneratedImage prompt="A red kite over a field" ratio="16:9" alt="Kite" />\n');
+    // Vite copies public/ as it is: a usage there would be paid for and never shown.
+    const copied = '<!doctype html>\n<p>How to write one:</p>\n<GeneratedImage prompt="A blue whale" alt="" />\n';
+    await fs.mkdir(path.join(project, 'site', 'public'));
+    await fs.writeFile(path.join(project, 'site', 'public', 'raw.html'), copied);
+    gateway.reset();
     const build = await viteBuild(project, env());
     expect(build.code, build.output).toBe(0);
+    expect(gateway.chatRequests()).toHaveLength(1);
+    expect(await fs.readFile(path.join(project, 'dist', 'raw.html'), 'utf8')).toBe(copied);
     // Vite's root is the project root: the cache sits beside index.html, as public/ would.
     expect(Object.keys((await readManifest(path.join(project, 'site'))).images)).toHaveLength(1);
     for (const [cwd, args] of [[project, []], [path.dirname(project), ['--root', path.basename(project)]]] as const) {

@@ -142,7 +142,7 @@ export default function generatedImages(options: GeneratedImagesOptions = {}): G
         };
         const { root, include, cacheDir } = pipeline.options;
         // Prompts from expressions are allowed here: Astro components and MDX render at build time, in this process.
-        const exclude = excludedFolders(root, [cacheDir, fileURLToPath(config.outDir)]);
+        const exclude = excludedFolders(root, [cacheDir, fileURLToPath(config.outDir), fileURLToPath(config.publicDir)]);
         const scan = await scanProject({ root, include, allowDynamicPrompt: true, exclude });
         for (const warning of scan.warnings) logger.warn(`${relativeLocation(warning.loc, root)}: ${warning.reason}`);
         if (scan.errors.length) return fail(invalidUsages(scan.errors, root));

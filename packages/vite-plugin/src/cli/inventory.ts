@@ -84,7 +84,7 @@ const exists = (file: string) => fs.stat(file).then((s) => s.isFile(), () => fal
 /** Scans the project as a build does and sets every usage against the cache. */
 export async function takeInventory(context: CliContext): Promise<Inventory> {
   const { project, options, pipeline } = context;
-  const exclude = excludedFolders(project.root, [options.cacheDir, project.outDir]);
+  const exclude = excludedFolders(project.root, [options.cacheDir, ...project.unscanned]);
   const [scan] = await Promise.all([
     scanProject({ root: project.root, include: options.include, files: project.htmlInputs, exclude, allowDynamicPrompt: project.allowDynamicPrompt }),
     pipeline.load(),
@@ -165,7 +165,7 @@ async function renderedUses(context: CliContext, files: string[] | undefined, li
   const { project, options, pipeline } = context;
   const saved = await readRendered(options.cacheDir);
   if (!saved) return { record: 'absent', rendered: [] };
-  const exclude = excludedFolders(project.root, [options.cacheDir, project.outDir]);
+  const exclude = excludedFolders(project.root, [options.cacheDir, ...project.unscanned]);
   const now = await sourceFingerprint({ root: project.root, files, dataDirs: project.dataDirs, exclude });
   const pages = new Map<string, string[]>();
   for (const [page, keys] of Object.entries(saved.pages)) for (const key of keys) pages.set(key, [...(pages.get(key) ?? []), page]);

@@ -22,8 +22,8 @@ export interface Project {
   options: GeneratedImagesOptions;
   /** HTML entries from the Vite config's build input, scanned like the plugin does. */
   htmlInputs: string[];
-  /** The build output folder, never scanned. */
-  outDir: string;
+  /** Folders never scanned besides the cache: the build output, the public folder copied as it is. */
+  unscanned: string[];
   /** Astro renders components at build time: a prompt from an expression is generated then. */
   allowDynamicPrompt: boolean;
   /** Where prompts computed at render time may come from (Astro's srcDir), fingerprinted as the build does. */
@@ -64,5 +64,5 @@ export async function loadProject(request: { cwd: string; root?: string; config?
   const vite = await (VITEPRESS_CONFIG.test(configFile) ? loadVitePressConfig(configFile) : loadViteConfig(configFile, base)).catch((error) => {
     throw isError(error) ? error : failed(error);
   });
-  return { framework, configFile, root: vite.root, options: vite.options, htmlInputs: vite.htmlInputs, outDir: vite.outDir, allowDynamicPrompt: false, dataDirs: [] };
+  return { framework, configFile, root: vite.root, options: vite.options, htmlInputs: vite.htmlInputs, unscanned: vite.unscanned, allowDynamicPrompt: false, dataDirs: [] };
 }

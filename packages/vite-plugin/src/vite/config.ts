@@ -7,6 +7,15 @@ export function htmlInputs(build: { rollupOptions?: { input?: unknown }; rolldow
   return list.filter((f): f is string => typeof f === 'string' && f.endsWith('.html'));
 }
 
+/**
+ * The folders of a build that hold no source: its output, and the public
+ * folder, whose files Vite copies as they are (a usage there would be paid
+ * for and never shown). Relative ones are relative to the root.
+ */
+export function unscannedFolders(config: { root: string; publicDir: string | false; build: { outDir: string } }): string[] {
+  return [path.resolve(config.root, config.build.outDir), ...(config.publicDir ? [path.resolve(config.root, config.publicDir)] : [])];
+}
+
 /** `folder/**` for each folder inside the root (the cache, the build output), so that the scan never reads them. */
 export function excludedFolders(root: string, folders: string[]): string[] {
   return folders

@@ -15,6 +15,7 @@ interface AstroConfig {
   root: URL;
   srcDir: URL;
   outDir: URL;
+  publicDir: URL;
 }
 interface UserConfig {
   integrations?: unknown;
@@ -75,5 +76,5 @@ export async function loadAstroProject(configFile: string, base: string): Promis
   const options = optionsOf(entries(user.integrations), INTEGRATION_NAME, configName) ?? optionsOf(entries(user.vite?.plugins), VITE_PLUGIN_NAME, configName);
   if (!options) throw cliUsageError(`${configName} does not use ${INTEGRATION_NAME}: add it to integrations`);
   const root = path.resolve(fileURLToPath(config.root));
-  return { framework: 'astro', configFile, root, options, htmlInputs: [], outDir: path.resolve(fileURLToPath(config.outDir)), allowDynamicPrompt: true, dataDirs: [path.resolve(fileURLToPath(config.srcDir))] };
+  return { framework: 'astro', configFile, root, options, htmlInputs: [], unscanned: [fileURLToPath(config.outDir), fileURLToPath(config.publicDir)], allowDynamicPrompt: true, dataDirs: [path.resolve(fileURLToPath(config.srcDir))] };
 }

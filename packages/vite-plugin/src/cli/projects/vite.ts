@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin, ResolvedConfig, UserConfig } from 'vite';
 import type { GeneratedImagesOptions } from '../../core/options.js';
-import { htmlInputs } from '../../vite/config.js';
+import { htmlInputs, unscannedFolders } from '../../vite/config.js';
 import { PLUGIN_NAME } from '../../vite/overlay.js';
 import { cliUsageError } from '../args.js';
 
@@ -12,7 +12,8 @@ export interface ViteProjectConfig {
   root: string;
   options: GeneratedImagesOptions;
   htmlInputs: string[];
-  outDir: string;
+  /** The build output and the public folder: never scanned. */
+  unscanned: string[];
 }
 
 /** VitePress keeps its config in `.vitepress/config.*` beside the Markdown, and builds Vite from it. */
@@ -49,7 +50,7 @@ export async function loadViteConfig(configFile: string, base: string): Promise<
     root: config.root,
     options: pluginOptions(config.plugins, path.basename(configFile)),
     htmlInputs: htmlInputs(config.build),
-    outDir: path.resolve(config.root, config.build.outDir),
+    unscanned: unscannedFolders(config),
   };
 }
 
@@ -59,5 +60,7 @@ export async function loadVitePressConfig(configFile: string): Promise<ViteProje
   const vitepress = await importFromProject<{ resolveConfig(root: string, command: string, mode: string): Promise<{ srcDir: string; outDir: string; vite?: UserConfig }> }>('vitepress', siteRoot);
   const site = await vitepress.resolveConfig(siteRoot, 'build', 'production');
   const plugins = (site.vite?.plugins ?? []).flat(Infinity as 1) as Plugin[];
-  return { root: site.srcDir, options: pluginOptions(plugins, path.relative(siteRoot, configFile)), htmlInputs: [], outDir: site.outDir };
+  // VitePress serves `<srcDir>/public` as Vite's public folder unless its vite options say otherwise.
+  const publicDir = site.vite?.publicDir ?? 'public';
+  return { root: site.srcDir, options: pluginOptions(plugins, path.relative(siteRoot, configFile)), htmlInputs: [], unscanned: unscannedFolders({ root: site.srcDir, publicDir, build: { outDir: site.outDir } }) };
 }
