@@ -57,6 +57,12 @@ describe('astro build of a site with pages, a content collection, Markdown and M
     expect(cold.output).toMatch(/\[astro-generated-images\] images: 5 generated, 0 reused from the cache, \d+ variants encoded/);
   });
 
+  it('leaves public/ alone: a usage written there is copied as it is, never generated', async () => {
+    const sample = await fs.readFile(path.join(dir, 'public/how-to.html'), 'utf8');
+    expect(sample).toContain('<GeneratedImage prompt="A blue whale from public/"');
+    expect(await fs.readFile(path.join(dir, 'dist/how-to.html'), 'utf8')).toBe(sample);
+  });
+
   it("prints a few progress lines before the build and none inside Astro's page lines", () => {
     // Not a terminal: the start and the end of the literal prompts' generation; those from data say nothing while pages render.
     expect(cold.output.match(/^.*\[astro-generated-images\] generat.*$/gm)?.map((line) => line.replace(/^[\d:]+ /, '').replace(/\(\d+\.\ds\)/, '(…)'))).toEqual([
