@@ -16,6 +16,11 @@ export function unscannedFolders(config: { root: string; publicDir: string | fal
   return [path.resolve(config.root, config.build.outDir), ...(config.publicDir ? [path.resolve(config.root, config.publicDir)] : [])];
 }
 
+/** What a Vite project's scans skip: the cache, the build output and the public folder. */
+export function scanExclusions(config: { root: string; publicDir: string | false; build: { outDir: string } }, cacheDir: string): string[] {
+  return excludedFolders(config.root, [cacheDir, ...unscannedFolders(config)]);
+}
+
 /** `folder/**` for each folder inside the root (the cache, the build output), so that the scan never reads them. */
 export function excludedFolders(root: string, folders: string[]): string[] {
   return folders

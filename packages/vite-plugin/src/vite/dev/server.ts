@@ -2,7 +2,7 @@ import type { ViteDevServer } from 'vite';
 import { errorText, GeneratedImagesError } from '../../core/errors.js';
 import { relativeLocation } from '../../core/location.js';
 import type { Usage } from '../../sources/usage.js';
-import { excludedFolders, unscannedFolders } from '../config.js';
+import { scanExclusions } from '../config.js';
 import { overlayError } from '../overlay.js';
 import type { Session } from '../session.js';
 import { PENDING_EVENT } from './client.js';
@@ -47,9 +47,9 @@ export function startDevServer(session: Session, server: ViteDevServer, options:
     const failed = session.dev?.recheck(data?.keys).at(-1);
     if (failed) client.send(failurePayload(session, failed.usage, failed.reason).payload);
   });
-  const { root, base } = server.config;
-  const takes = new Takes(pipeline, session.dev, excludedFolders(root, [pipeline.options.cacheDir, ...unscannedFolders(server.config)]), (name) => `${base}${DEV_PREFIX}${name}`);
+  const { base } = server.config;
+  const takes = new Takes(pipeline, session.dev, scanExclusions(server.config, pipeline.options.cacheDir), (name) => `${base}${DEV_PREFIX}${name}`);
   // The takes page first: the image route below answers everything else under its prefix itself.
   server.middlewares.use(takesRoutes(takes, base, () => ownHosts(server.config.server)));
-  server.middlewares.use(variantMiddleware(pipeline, server.config.base));
+  server.middlewares.use(variantMiddleware(pipeline, base));
 }

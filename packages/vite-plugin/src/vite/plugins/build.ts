@@ -2,7 +2,7 @@ import type { Plugin } from 'vite';
 import { invalidUsages, isError } from '../../core/errors.js';
 import { formatSummary, type SummaryImage } from '../../core/summary.js';
 import { scanProject } from '../../sources/scan.js';
-import { excludedFolders, htmlInputs, unscannedFolders } from '../config.js';
+import { htmlInputs, scanExclusions } from '../config.js';
 import { placeholdersInDoubleQuotes } from '../chunk-strings.js';
 import { overlayError } from '../overlay.js';
 import type { Sessions } from '../session.js';
@@ -23,7 +23,7 @@ export function scanPlugin(sessions: Sessions): Plugin {
         root: config.root,
         include: pipeline.options.include,
         files: htmlInputs(config.build),
-        exclude: excludedFolders(config.root, [pipeline.options.cacheDir, ...unscannedFolders(config)]),
+        exclude: scanExclusions(config, pipeline.options.cacheDir),
       });
       scan.warnings.forEach((w) => session.warnOnce(w));
       if (scan.errors.length) this.error(overlayError(invalidUsages(scan.errors, config.root)));
